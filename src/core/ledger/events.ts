@@ -1,0 +1,52 @@
+import type { Route, Usage } from "./task.ts";
+
+/**
+ * Everything that can happen to a task. `transition()` accepts or refuses each one; accepted events
+ * are stored in the task's history with their payload, so the history replays to the same task.
+ */
+export type TaskEvent =
+  | { type: "route"; route: Route }
+  | { type: "require_approval"; reason: string }
+  | { type: "approve" }
+  | { type: "reject"; reason?: string }
+  | { type: "start"; key: string; agent: string; model?: string; leaseUntil: string; runUrl?: string }
+  | { type: "heartbeat"; key: string; leaseUntil: string }
+  | {
+      type: "finish";
+      key: string;
+      outcome: "done" | "needs_help" | "delegate" | "review";
+      summary?: string;
+      usage?: Usage;
+      sessionId?: string;
+      children?: number[];
+      question?: string;
+    }
+  | { type: "fail"; key: string; errorClass: string; error: string; retryable: boolean; retryAt?: string; usage?: Usage }
+  | { type: "lease_expired"; key: string; retryAt?: string }
+  | { type: "children_settled" }
+  | { type: "review"; decision: "approve" | "request_changes"; notes?: string }
+  | { type: "answer"; text: string }
+  | { type: "cancel"; reason?: string }
+  | { type: "retry"; agent?: string }
+  | { type: "stale_result"; key: string; note: string };
+
+export type TaskEventType = TaskEvent["type"];
+
+/** The time, trace and actor of one transition: supplied by the shell, never read by the core. */
+export interface TransitionContext {
+  /** ISO-8601 time of the transition. */
+  now: string;
+  /** W3C traceparent of the run that caused it. */
+  traceId: string;
+  /** Who caused it: `cli:<user>`, `github:<login>`, `router`. */
+  by: string;
+}
+
+/** The side-effect class decides what `--dry-run` suppresses; it is checked in one place, the app. */
+export type SideEffectClass = "none" | "github" | "git" | "agent" | "dispatch";
+
+export type Effect =
+  | { kind: "sync_task"; class: "github"; taskId: number }
+  | { kind: "run_attempt"; class: "agent"; taskId: number; attempt: number; key: string }
+  | { kind: "cancel_attempt"; class: "agent"; taskId: number; key: string }
+  | { kind: "reopen_issue"; class: "github"; taskId: number };

@@ -1,0 +1,198 @@
+import { RouterError } from "../errors.ts";
+import type { Effect, TaskEvent, TransitionContext } from "./events.ts";
+import type { Attempt, AttemptOutcome, HistoryEvent, Task, TaskStatus } from "./task.ts";
+import { isTerminal } from "./task.ts";
+
+export interface TransitionResult {
+  task: Task;
+  effects: Effect[];
+}
+
+/** A refused event: the task is unchanged. */
+export class IllegalTransition extends RouterError {
+  constructor(task: Task, event: TaskEvent, why: string) {
+    super("E_ILLEGAL_TRANSITION", `task ${task.id}: cannot apply "${event.type}" in status "${task.status}": ${why}`, {
+      taskId: task.id,
+      status: task.status,
+      event: event.type,
+    });
+  }
+}
+
+/** Which statuses accept each event. Anything else is an IllegalTransition. */
+export const ACCEPTS: { readonly [K in TaskEvent["type"]]: readonly TaskStatus[] } = {
+  route: ["new", "routed", "awaiting_approval", "retrying", "needs_help"],
+  require_approval: ["routed"],
+  approve: ["awaiting_approval"],
+  reject: ["awaiting_approval", "in_review"],
+  start: ["routed", "retrying"],
+  heartbeat: ["running"],
+  finish: ["running"],
+  fail: ["running"],
+  lease_expired: ["running"],
+  children_settled: ["waiting"],
+  review: ["in_review"],
+  answer: ["needs_help"],
+  cancel: ["new", "routed", "awaiting_approval", "running", "waiting", "in_review", "retrying", "needs_help"],
+  retry: ["done", "failed", "cancelled", "needs_help"],
+  stale_result: [
+    "new", "routed", "awaiting_approval", "running", "waiting", "in_review", "retrying", "needs_help", "done", "failed", "cancelled",
+  ],
+};
+
+/** Failed attempts since the budget was last reset (by `retry` or `answer`). */
+export function failuresInBudget(task: Task): number {
+  return task.attempts.filter((a) => a.n >= task.budgetFrom && a.outcome !== undefined && a.outcome !== "success").length;
+}
+
+/** Same error class and message in each of the last `n` attempts. */
+function sameErrorRepeated(attempts: readonly Attempt[], n: number): boolean {
+  if (attempts.length < n) return false;
+  const last = attempts.slice(-n);
+  const first = last[0];
+  return last.every((a) => a.outcome !== "success" && a.errorClass === first?.errorClass && a.error === first?.error);
+}
+
+function currentAttempt(task: Task, key: string, event: TaskEvent): Attempt {
+  const attempt = task.attempts.at(-1);
+  if (!attempt || attempt.endedAt !== undefined) throw new IllegalTransition(task, event, "no attempt is in progress");
+  if (attempt.key !== key) throw new IllegalTransition(task, event, `attempt key ${key} does not match the running attempt`);
+  return attempt;
+}
+
+function replaceLast(attempts: readonly Attempt[], next: Attempt): Attempt[] {
+  return [...attempts.slice(0, -1), next];
+}
+
+/** Removes keys whose value is undefined so tasks stay plain data that YAML and JSON round-trip. */
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function endAttempt(attempt: Attempt, now: string, outcome: AttemptOutcome, extra: Partial<Attempt>): Attempt {
+  const { leaseUntil: _lease, ...rest } = attempt;
+  return compact({ ...rest, ...extra, endedAt: now, outcome });
+}
+
+/** Where a failed attempt leads: retry, give up, or ask a person. */
+function afterFailure(task: Task, attempts: Attempt[], retryable: boolean): TaskStatus {
+  const failures = failuresInBudget({ ...task, attempts });
+  if (sameErrorRepeated(attempts.filter((a) => a.n >= task.budgetFrom), 3)) return "needs_help";
+  if (!retryable || failures >= task.maxAttempts) return "failed";
+  return "retrying";
+}
+
+type Change = { status: TaskStatus; patch?: Partial<Task>; effects?: Effect[]; note?: string; attempt?: number };
+
+function decide(task: Task, event: TaskEvent, ctx: TransitionContext): Change {
+  const sync: Effect = { kind: "sync_task", class: "github", taskId: task.id };
+  switch (event.type) {
+    case "route":
+      return { status: "routed", patch: { route: event.route }, note: `${event.route.decidedBy}: ${event.route.reason}` };
+    case "require_approval":
+      return { status: "awaiting_approval", note: event.reason };
+    case "approve":
+      return {
+        status: "routed",
+        patch: { approvals: [...task.approvals, { by: ctx.by, at: ctx.now, attempt: task.attempts.length }] },
+      };
+    case "reject":
+      return { status: "cancelled", note: event.reason };
+    case "start": {
+      if (!task.route) throw new IllegalTransition(task, event, "the task has no route");
+      if (failuresInBudget(task) >= task.maxAttempts) {
+        throw new IllegalTransition(task, event, `the attempt budget of ${task.maxAttempts} is spent`);
+      }
+      if (task.attempts.some((a) => a.key === event.key)) throw new IllegalTransition(task, event, `attempt key ${event.key} was used before`);
+      const n = task.attempts.length + 1;
+      const attempt: Attempt = compact({
+        n,
+        key: event.key,
+        agent: event.agent,
+        model: event.model,
+        startedAt: ctx.now,
+        leaseUntil: event.leaseUntil,
+        runUrl: event.runUrl,
+      });
+      return {
+        status: "running",
+        patch: { retryAt: undefined, attempts: [...task.attempts, attempt] },
+        attempt: n,
+        effects: [sync, { kind: "run_attempt", class: "agent", taskId: task.id, attempt: n, key: event.key }],
+      };
+    }
+    case "heartbeat": {
+      const attempt = currentAttempt(task, event.key, event);
+      return { status: "running", patch: { attempts: replaceLast(task.attempts, { ...attempt, leaseUntil: event.leaseUntil }) }, attempt: attempt.n, effects: [] };
+    }
+    case "finish": {
+      const attempt = currentAttempt(task, event.key, event);
+      const ended = endAttempt(attempt, ctx.now, "success", { usage: event.usage, sessionId: event.sessionId });
+      const result = compact({ status: event.outcome, summary: event.summary, question: event.question });
+      const status: TaskStatus = { done: "done", needs_help: "needs_help", delegate: "waiting", review: "in_review" }[event.outcome] as TaskStatus;
+      const children = event.outcome === "delegate" ? [...task.children, ...(event.children ?? []).filter((c) => !task.children.includes(c))] : task.children;
+      if (event.outcome === "delegate" && children.length === 0) throw new IllegalTransition(task, event, "a delegation needs at least one child");
+      return { status, patch: { attempts: replaceLast(task.attempts, ended), result, children }, attempt: attempt.n, note: event.summary };
+    }
+    case "fail": {
+      const attempt = currentAttempt(task, event.key, event);
+      const outcome: AttemptOutcome = event.errorClass === "timeout" ? "timeout" : "failure";
+      const attempts = replaceLast(task.attempts, endAttempt(attempt, ctx.now, outcome, { errorClass: event.errorClass, error: event.error, usage: event.usage }));
+      const status = afterFailure(task, attempts, event.retryable);
+      return { status, patch: { attempts, retryAt: status === "retrying" ? event.retryAt : undefined }, attempt: attempt.n, note: `${event.errorClass}: ${event.error}` };
+    }
+    case "lease_expired": {
+      const attempt = currentAttempt(task, event.key, event);
+      const attempts = replaceLast(task.attempts, endAttempt(attempt, ctx.now, "lease_expired", { errorClass: "lease_expired", error: "the worker stopped renewing its lease" }));
+      const status = afterFailure(task, attempts, true);
+      return { status, patch: { attempts, retryAt: status === "retrying" ? event.retryAt : undefined }, attempt: attempt.n };
+    }
+    case "children_settled":
+      return { status: "routed" };
+    case "review":
+      return event.decision === "approve" ? { status: "done", note: event.notes } : { status: "retrying", note: event.notes };
+    case "answer":
+      return { status: task.route ? "routed" : "new", patch: { budgetFrom: task.attempts.length + 1 }, note: event.text };
+    case "cancel": {
+      const running = task.status === "running" ? task.attempts.at(-1) : undefined;
+      const effects: Effect[] = running ? [sync, { kind: "cancel_attempt", class: "agent", taskId: task.id, key: running.key }] : [sync];
+      const attempts = running ? replaceLast(task.attempts, endAttempt(running, ctx.now, "cancelled", {})) : task.attempts;
+      return { status: "cancelled", patch: { attempts }, effects, note: event.reason };
+    }
+    case "retry": {
+      const route = task.route && event.agent ? { ...task.route, agent: event.agent, decidedBy: "override" as const, reason: `retry with ${event.agent}` } : task.route;
+      const effects: Effect[] = [sync];
+      if (task.source.kind === "issue") effects.push({ kind: "reopen_issue", class: "github", taskId: task.id });
+      return { status: route ? "routed" : "new", patch: { route, retryAt: undefined, budgetFrom: task.attempts.length + 1 }, effects };
+    }
+    case "stale_result":
+      return { status: task.status, note: event.note, effects: [] };
+  }
+}
+
+/**
+ * The state machine. Pure: returns the next task and the effects to perform, or throws
+ * IllegalTransition and the caller's task is untouched. Every accepted event appends exactly one
+ * history entry carrying the event's payload, the time, the actor and the trace id.
+ */
+export function transition(task: Task, event: TaskEvent, ctx: TransitionContext): TransitionResult {
+  if (!ACCEPTS[event.type].includes(task.status)) {
+    const why = isTerminal(task.status) ? "the task is finished; only an explicit retry reopens it" : "not allowed from this status";
+    throw new IllegalTransition(task, event, why);
+  }
+  const change = decide(task, event, ctx);
+  const { type, ...payload } = event;
+  const entry: HistoryEvent = compact({
+    at: ctx.now,
+    type,
+    from: task.status,
+    to: change.status,
+    by: ctx.by,
+    attempt: change.attempt,
+    traceId: ctx.traceId,
+    note: change.note,
+    data: Object.keys(payload).length > 0 ? (JSON.parse(JSON.stringify(payload)) as Record<string, unknown>) : undefined,
+  });
+  const next: Task = compact({ ...task, ...change.patch, status: change.status, history: [...task.history, entry] });
+  return { task: next, effects: change.effects ?? [{ kind: "sync_task", class: "github", taskId: task.id }] };
+}
