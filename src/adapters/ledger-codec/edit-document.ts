@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, type Document, type Node } from "yaml";
+import { isMap, isScalar, isSeq, type Document } from "yaml";
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
