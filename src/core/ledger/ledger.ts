@@ -23,31 +23,35 @@ const LedgerShape = z
   })
   .strict();
 
+export interface LedgerProblem {
+  /** Path inside the document, e.g. ["tasks", 3, "status"]. */
+  path: (string | number)[];
+  message: string;
+}
+
 /** Rules a schema cannot say: unique ids, and ids below nextId so none is handed out twice. */
-export const Ledger = LedgerShape.superRefine((ledger, ctx) => {
+export function ledgerRuleProblems(ledger: { nextId: number; tasks: readonly { id: number }[] }): LedgerProblem[] {
+  const problems: LedgerProblem[] = [];
   const seen = new Map<number, number>();
   ledger.tasks.forEach((task, index) => {
     const first = seen.get(task.id);
-    if (first !== undefined) {
-      ctx.addIssue({ code: "custom", path: ["tasks", index, "id"], message: `duplicate task id ${task.id} (also at tasks[${first}])` });
-    } else {
-      seen.set(task.id, index);
-    }
-    if (task.id >= ledger.nextId) {
-      ctx.addIssue({ code: "custom", path: ["tasks", index, "id"], message: `task id ${task.id} is not below nextId ${ledger.nextId}` });
-    }
+    if (first !== undefined) problems.push({ path: ["tasks", index, "id"], message: `duplicate task id ${task.id} (also at tasks[${first}])` });
+    else seen.set(task.id, index);
+    if (task.id >= ledger.nextId) problems.push({ path: ["tasks", index, "id"], message: `task id ${task.id} is not below nextId ${ledger.nextId}` });
   });
+  return problems;
+}
+
+/** The top level without the tasks, for validating a write that changed only some tasks. */
+export const LedgerHeader = LedgerShape.omit({ tasks: true });
+
+export const Ledger = LedgerShape.superRefine((ledger, ctx) => {
+  for (const p of ledgerRuleProblems(ledger)) ctx.addIssue({ code: "custom", path: p.path, message: p.message });
 });
 export type Ledger = z.infer<typeof Ledger>;
 
 export function emptyLedger(): Ledger {
   return { schemaVersion: LEDGER_SCHEMA_VERSION, nextId: 1, tasks: [], jobs: {}, deliveries: [] };
-}
-
-export interface LedgerProblem {
-  /** Path inside the document, e.g. ["tasks", 3, "status"]. */
-  path: (string | number)[];
-  message: string;
 }
 
 export type LedgerCheck = { ok: true; ledger: Ledger } | { ok: false; problems: LedgerProblem[] };
@@ -66,10 +70,11 @@ export function checkLedger(value: unknown): LedgerCheck {
   }
   const parsed = Ledger.safeParse(value);
   if (parsed.success) return { ok: true, ledger: parsed.data };
-  return {
-    ok: false,
-    problems: parsed.error.issues.map((issue) => ({ path: issue.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: issue.message })),
-  };
+  return { ok: false, problems: zodProblems(parsed.error.issues) };
+}
+
+export function zodProblems(issues: readonly z.core.$ZodIssue[], prefix: (string | number)[] = []): LedgerProblem[] {
+  return issues.map((issue) => ({ path: [...prefix, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))], message: issue.message }));
 }
 
 /** `tasks[3].status` */

@@ -1,0 +1,34 @@
+import { randomBytes } from "node:crypto";
+import { access, mkdir, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { Backoff, Clock, ProjectFiles } from "../../core/ports.ts";
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export const systemBackoff: Backoff = {
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  random: () => Math.random(),
+};
+
+/** A fresh W3C traceparent: version 00, 128-bit trace id, 64-bit parent id, sampled. */
+export function newTraceId(): string {
+  return `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`;
+}
+
+/** The user's working tree rooted at `root`. */
+export function projectFiles(root: string): ProjectFiles {
+  return {
+    async exists(path) {
+      try {
+        await access(join(root, path));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async create(path, text) {
+      await mkdir(dirname(join(root, path)), { recursive: true });
+      await writeFile(join(root, path), text, { flag: "wx" });
+    },
+  };
+}

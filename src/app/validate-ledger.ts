@@ -1,0 +1,34 @@
+import { isRouterError } from "../core/errors.ts";
+import { replayHistory } from "../core/ledger/replay-history.ts";
+import type { LedgerStore } from "../core/ports.ts";
+
+export interface ValidationReport {
+  errors: string[];
+  warnings: string[];
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * Reads the ledger (which validates it) and checks that each task's history replays to the task,
+ * which catches hand edits that bypassed the state machine.
+ */
+export async function validateLedger(store: LedgerStore): Promise<ValidationReport> {
+  const report: ValidationReport = { errors: [], warnings: [] };
+  try {
+    const { ledger } = await store.read();
+    for (const task of ledger.tasks) {
+      try {
+        if (!same(replayHistory(task.history), task)) report.warnings.push(`task ${task.id}: its history does not replay to its current fields (edited by hand?)`);
+      } catch (err) {
+        report.warnings.push(`task ${task.id}: its history cannot be replayed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  } catch (err) {
+    if (!isRouterError(err, "E_LEDGER_INVALID")) throw err;
+    report.errors.push(`${err.message}\n  fix: ${err.fix}`);
+  }
+  return report;
+}

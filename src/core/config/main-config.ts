@@ -1,0 +1,118 @@
+import * as z from "zod";
+
+export const BUILTIN_AGENTS = ["claude", "codex", "opencode"] as const;
+
+const Models = z
+  .object({ low: z.string().min(1), medium: z.string().min(1), high: z.string().min(1) })
+  .partial()
+  .strict()
+  .describe("Model per task complexity");
+
+/** One agent. Built-ins need nothing; any other name needs `type: command` and a `command`. */
+export const AgentConfig = z
+  .object({
+    enabled: z.boolean().default(true),
+    type: z.enum(["builtin", "command"]).optional().describe("`command` for any CLI that honours the handoff contract"),
+    command: z.array(z.string().min(1)).min(1).optional().describe("argv of a command agent, e.g. [node, tools/agent.js]"),
+    models: Models.optional(),
+    failover: z.array(z.string().min(1)).default([]).describe("Agents to try next on rate/usage/auth/outage failures"),
+    args: z.array(z.string()).default([]).describe("Extra arguments for the agent CLI"),
+    timeoutMinutes: z.number().positive().max(24 * 60).optional(),
+  })
+  .strict();
+
+export const MainConfig = z
+  .object({
+    agents: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, "agent names are lower-case letters, digits and dashes"), AgentConfig).default({}),
+    router: z
+      .object({
+        classifier: z
+          .object({
+            provider: z.enum(["anthropic", "openai", "openai-compatible"]),
+            model: z.string().min(1),
+            baseURL: z.url().optional(),
+          })
+          .strict()
+          .optional(),
+        fallback: z.object({ agent: z.string().min(1).default("claude"), profile: z.string().min(1).default("feature") }).strict().prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    ledger: z
+      .object({
+        branch: z.string().min(1).default("agent-router/ledger").describe("Branch holding the ledger; never one people work on"),
+        path: z.string().regex(/^[^/].*\.ya?ml$/, "a relative path ending in .yml").default("ledger.yml"),
+        archiveAfterDays: z.number().int().nonnegative().default(30).describe("Terminal tasks older than this move to archive/YYYY-MM.yml"),
+        remote: z.string().min(1).optional().describe("Remote that `agent-router sync` pushes to and pulls from (default: origin if it exists)"),
+      })
+      .strict()
+      .prefault({}),
+    execution: z
+      .object({
+        parallelism: z.number().int().min(1).max(64).default(4),
+        maxAttempts: z.number().int().min(1).max(20).default(3),
+        executor: z.enum(["inline", "actions"]).default("inline"),
+      })
+      .strict()
+      .prefault({}),
+    delegation: z
+      .object({
+        maxDepth: z.number().int().min(0).max(10).default(3),
+        maxChildren: z.number().int().min(1).max(50).default(8),
+        acl: z.record(z.string(), z.array(z.string())).default({ planner: ["feature", "bugfix", "docs", "tests", "refactor"] }),
+      })
+      .strict()
+      .prefault({}),
+    approvals: z
+      .object({ allowSelf: z.boolean().default(false), expireDays: z.number().int().positive().default(7) })
+      .strict()
+      .prefault({}),
+    github: z
+      .object({
+        triggerLabel: z.string().min(1).default("agent"),
+        commandPrefix: z.string().regex(/^\/\S+$/, "a slash and a word, e.g. /agent").default("/agent"),
+        subIssues: z.boolean().default(true),
+        closeOnDone: z.boolean().default(false),
+        project: z
+          .object({ owner: z.string().min(1), number: z.number().int().positive(), statusField: z.string().min(1).default("Status") })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+export type MainConfig = z.infer<typeof MainConfig>;
+
+export interface ConfigProblem {
+  path: (string | number)[];
+  message: string;
+  severity: "error" | "warning";
+}
+
+/** Rules across fields that a schema cannot say. */
+export function checkConfigRules(config: MainConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const known = new Set<string>([...BUILTIN_AGENTS, ...Object.keys(config.agents)]);
+  const enabled = (name: string): boolean => config.agents[name]?.enabled ?? (BUILTIN_AGENTS as readonly string[]).includes(name);
+  for (const [name, agent] of Object.entries(config.agents)) {
+    const builtin = (BUILTIN_AGENTS as readonly string[]).includes(name);
+    if (!builtin && agent.type !== "command") {
+      problems.push({ path: ["agents", name, "type"], severity: "error", message: `"${name}" is not a built-in agent (${BUILTIN_AGENTS.join(", ")}); add type: command and a command` });
+    }
+    if (agent.type === "command" && !agent.command) {
+      problems.push({ path: ["agents", name, "command"], severity: "error", message: `a command agent needs command: [program, args…]` });
+    }
+    agent.failover.forEach((next, i) => {
+      if (!known.has(next)) problems.push({ path: ["agents", name, "failover", i], severity: "error", message: `unknown agent "${next}" in failover` });
+      else if (next === name) problems.push({ path: ["agents", name, "failover", i], severity: "error", message: `an agent cannot fail over to itself` });
+    });
+  }
+  const fallback = config.router.fallback.agent;
+  if (!known.has(fallback)) problems.push({ path: ["router", "fallback", "agent"], severity: "error", message: `unknown agent "${fallback}"` });
+  else if (!enabled(fallback)) problems.push({ path: ["router", "fallback", "agent"], severity: "error", message: `the fallback agent "${fallback}" is disabled` });
+  if (config.ledger.archiveAfterDays === 0) {
+    problems.push({ path: ["ledger", "archiveAfterDays"], severity: "warning", message: "0 archives finished tasks on the next write" });
+  }
+  return problems;
+}

@@ -1,0 +1,58 @@
+// Ports: the capabilities the app needs from the outside world. Interfaces only; each has an
+// in-memory fake in test/fakes or src/adapters/*/memory and a contract suite in test/contract.
+import type { Ledger } from "./ledger/ledger.ts";
+import type { Task } from "./ledger/task.ts";
+
+/** The ledger as read at one commit of the ledger branch. */
+export interface LedgerSnapshot {
+  ledger: Ledger;
+  /** The commit (or version) the ledger was read at; null when no ledger exists yet. */
+  head: string | null;
+}
+
+/** Terminal tasks leaving the hot ledger for `archive/<month>.yml`. */
+export interface ArchiveBatch {
+  month: string;
+  tasks: Task[];
+}
+
+export interface LedgerWrite {
+  ledger: Ledger;
+  /** Commit message: first line is the summary, the trace id follows. */
+  message: string;
+  archive?: ArchiveBatch[];
+}
+
+export type WriteOutcome = { ok: true; head: string } | { ok: false; conflict: true; actualHead: string | null };
+
+/**
+ * Where the ledger lives. `write` is a compare-and-swap: it succeeds only if the ledger is still at
+ * `expectedHead`, and never overwrites a newer version. Reads are validated: an invalid ledger makes
+ * `read` throw E_LEDGER_INVALID and nothing is ever written over it.
+ */
+export interface LedgerStore {
+  read(): Promise<LedgerSnapshot>;
+  write(change: LedgerWrite, expectedHead: string | null): Promise<WriteOutcome>;
+  /** Archived tasks of one month (`YYYY-MM`), oldest first; empty when there is no archive. */
+  readArchive(month: string): Promise<Task[]>;
+  /** Where the ledger is, for messages: "ledger.yml on branch agent-router/ledger". */
+  readonly location: string;
+}
+
+/** The time. Tests pass a fixed or stepping clock; nothing reads the system clock directly. */
+export interface Clock {
+  now(): Date;
+}
+
+/** Waiting and randomness for backoff, injectable so tests neither sleep nor flake. */
+export interface Backoff {
+  sleep(ms: number): Promise<void>;
+  random(): number;
+}
+
+/** Files in the user's working tree (the repository's configuration), relative to its root. */
+export interface ProjectFiles {
+  exists(path: string): Promise<boolean>;
+  /** Creates a file that must not exist yet. */
+  create(path: string, text: string): Promise<void>;
+}

@@ -1,0 +1,56 @@
+import type { Task } from "../../core/ledger/task.ts";
+
+function cut(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+}
+
+function updatedAt(task: Task): string {
+  return (task.history.at(-1)?.at ?? "").replace("T", " ").slice(0, 16);
+}
+
+/** A fixed-width table for `list`. */
+export function formatTaskTable(tasks: readonly Task[]): string {
+  if (tasks.length === 0) return "no tasks";
+  const rows = tasks.map((t) => [String(t.id), t.status, t.route?.agent ?? "-", updatedAt(t), cut(t.title.replace(/\s+/g, " "), 60)]);
+  const head = ["ID", "STATUS", "AGENT", "UPDATED (UTC)", "TITLE"];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ");
+  return [line(head), ...rows.map(line)].join("\n");
+}
+
+function source(task: Task): string {
+  switch (task.source.kind) {
+    case "issue":
+      return `issue #${task.source.issue}${task.source.repo ? ` in ${task.source.repo}` : ""}`;
+    case "job":
+      return `job ${task.source.jobId} at ${task.source.slot}`;
+    case "parent":
+      return `child "${task.source.key}" of task ${task.source.parentId}`;
+    case "cli":
+      return "command line";
+  }
+}
+
+/** Every field of a task, then its history, for `show`. */
+export function formatTaskDetail(task: Task): string {
+  const lines = [
+    `task ${task.id}: ${task.title}`,
+    `status:    ${task.status}`,
+    `source:    ${source(task)}`,
+    `labels:    ${task.labels.join(", ") || "-"}`,
+    `route:     ${task.route ? `${task.route.agent}${task.route.model ? ` (${task.route.model})` : ""}, profile ${task.route.profile}, ${task.route.complexity}, by ${task.route.decidedBy}: ${task.route.reason}` : "-"}`,
+    `attempts:  ${task.attempts.length} (max ${task.maxAttempts} failed)`,
+  ];
+  for (const a of task.attempts) {
+    lines.push(`  #${a.n} ${a.agent}${a.model ? `/${a.model}` : ""} ${a.startedAt} → ${a.endedAt ?? "running"} ${a.outcome ?? ""}${a.errorClass ? ` ${a.errorClass}: ${a.error ?? ""}` : ""}`);
+  }
+  if (task.parentId !== undefined) lines.push(`parent:    ${task.parentId}`);
+  if (task.children.length > 0) lines.push(`children:  ${task.children.join(", ")}`);
+  if (task.retryAt) lines.push(`retry at:  ${task.retryAt}`);
+  if (task.body) lines.push("", ...task.body.split("\n").map((l) => `  ${l}`));
+  lines.push("", "history:");
+  for (const h of task.history) {
+    lines.push(`  ${h.at}  ${h.type.padEnd(16)} ${h.from ? `${h.from} → ` : ""}${h.to}  by ${h.by}${h.note ? `  (${cut(h.note, 80)})` : ""}`);
+  }
+  return lines.join("\n");
+}

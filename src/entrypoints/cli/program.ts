@@ -1,0 +1,149 @@
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { initProject } from "../../app/init-project.ts";
+import { addTaskCommand, listTasks, showTask } from "../../app/task-commands.ts";
+import { validateLedger } from "../../app/validate-ledger.ts";
+import { formatConfigProblem } from "../../adapters/config-fs/load-config.ts";
+import { syncLedger } from "../../adapters/ledger-git/sync-ledger.ts";
+import { runGit } from "../../adapters/ledger-git/run-git.ts";
+import { projectFiles } from "../../adapters/system/system.ts";
+import { isRouterError } from "../../core/errors.ts";
+import { TASK_STATUSES, type TaskStatus } from "../../core/ledger/task.ts";
+import { buildCliContext } from "./build-deps.ts";
+import { formatTaskDetail, formatTaskTable } from "./format.ts";
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  cwd: string;
+}
+
+function taskId(value: string): number {
+  if (!/^[1-9][0-9]*$/.test(value)) throw new InvalidArgumentError("a task id is a positive whole number");
+  return Number(value);
+}
+
+function statusList(value: string, previous: TaskStatus[] = []): TaskStatus[] {
+  const parts = value.split(",").map((s) => s.trim());
+  const bad = parts.filter((s) => !(TASK_STATUSES as readonly string[]).includes(s));
+  if (bad.length > 0) throw new InvalidArgumentError(`unknown status ${bad.join(", ")}; one of ${TASK_STATUSES.join(", ")}`);
+  return [...previous, ...(parts as TaskStatus[])];
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Builds the commander program; actions set `state.code`. */
+function buildProgram(io: CliIo, state: { code: number }): Command {
+  const program = new Command("agent-router")
+    .description("Routes GitHub issues, comment commands and schedules to coding agents, through a task ledger in git.")
+    .option("-C, --cwd <dir>", "run as if started in <dir>")
+    .showSuggestionAfterError(true)
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, "")), writeErr: (s) => io.err(s.replace(/\n$/, "")) });
+  const where = (cmd: Command): string => (cmd.optsWithGlobals<{ cwd?: string }>().cwd ?? io.cwd);
+  const json = (value: unknown): void => io.out(JSON.stringify(value, null, 2));
+
+  program
+    .command("init")
+    .description("create .github/agent-router.yml and the ledger branch (safe to run again)")
+    .action(async (_o, cmd: Command) => {
+      const ctx = await buildCliContext(where(cmd), { allowInvalidConfig: true });
+      const r = await initProject(ctx.deps, projectFiles(ctx.root));
+      io.out(r.configCreated ? "created .github/agent-router.yml" : ".github/agent-router.yml exists; left as it is");
+      io.out(r.ledgerCreated ? `created ${ctx.store.location}` : `${ctx.store.location} exists; left as it is`);
+    });
+
+  program
+    .command("add")
+    .description("add a task to the ledger")
+    .argument("<title>", "the task's title")
+    .option("-b, --body <text>", "the task's description", "")
+    .option("-l, --label <name>", "a label (repeat for more)", collect, [])
+    .option("--json", "print the task as JSON")
+    .action(async (title: string, o: { body: string; label: string[]; json?: boolean }, cmd: Command) => {
+      const ctx = await buildCliContext(where(cmd));
+      const task = await addTaskCommand(ctx.deps, { title, body: o.body, labels: o.label });
+      if (o.json) json(task);
+      else io.out(`task ${task.id} added: ${task.title}`);
+    });
+
+  program
+    .command("list")
+    .description("list tasks")
+    .option("-s, --status <statuses>", `only these statuses, comma-separated (${TASK_STATUSES.join(", ")})`, statusList)
+    .option("--json", "print JSON")
+    .action(async (o: { status?: TaskStatus[]; json?: boolean }, cmd: Command) => {
+      const ctx = await buildCliContext(where(cmd));
+      const tasks = await listTasks(ctx.deps, o.status ? { status: o.status } : {});
+      if (o.json) json(tasks);
+      else io.out(formatTaskTable(tasks));
+    });
+
+  program
+    .command("show")
+    .description("show a task's fields and history")
+    .argument("<id>", "task id", taskId)
+    .option("--json", "print JSON")
+    .action(async (id: number, o: { json?: boolean }, cmd: Command) => {
+      const ctx = await buildCliContext(where(cmd));
+      const task = await showTask(ctx.deps, id);
+      if (o.json) json(task);
+      else io.out(formatTaskDetail(task));
+    });
+
+  program
+    .command("validate")
+    .description("check the config and the ledger; exit 1 listing every problem")
+    .action(async (_o, cmd: Command) => {
+      const ctx = await buildCliContext(where(cmd), { allowInvalidConfig: true });
+      const ledger = await validateLedger(ctx.store);
+      const errors = [...ctx.loaded.problems.filter((p) => p.severity === "error").map(formatConfigProblem), ...ledger.errors];
+      const warnings = [...ctx.loaded.problems.filter((p) => p.severity === "warning").map(formatConfigProblem), ...ledger.warnings];
+      for (const w of warnings) io.err(`warning: ${w}`);
+      for (const e of errors) io.err(`error: ${e}`);
+      if (errors.length > 0) state.code = 1;
+      else io.out(`ok: ${ctx.loaded.exists ? ctx.loaded.file : "default config (no .github/agent-router.yml)"} and ${ctx.store.location} are valid`);
+    });
+
+  program
+    .command("sync")
+    .description("pull and push the ledger branch to a remote, merging by task; never forces")
+    .option("-r, --remote <name>", "the remote (default: ledger.remote from the config, else origin)")
+    .action(async (o: { remote?: string }, cmd: Command) => {
+      const ctx = await buildCliContext(where(cmd));
+      const remote = o.remote ?? ctx.loaded.config.ledger.remote ?? "origin";
+      const known = await runGit(ctx.root, ["remote"]);
+      if (!known.stdout.split("\n").includes(remote)) {
+        io.err(`error: no git remote named "${remote}"; add one with \`git remote add ${remote} <url>\` or pass --remote`);
+        state.code = 1;
+        return;
+      }
+      const r = await syncLedger(ctx.store, { cwd: ctx.root, remote, branch: ctx.loaded.config.ledger.branch, backoff: ctx.deps.backoff });
+      const renumbered = r.renumbered.length > 0 ? `; renumbered local tasks ${r.renumbered.map(([a, b]) => `${a}→${b}`).join(", ")}` : "";
+      io.out(`${ctx.loaded.config.ledger.branch}: ${r.action}${r.head ? ` at ${r.head.slice(0, 12)}` : ""}${renumbered}`);
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code: 0 ok, 1 failure, 2 usage error. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const state = { code: 0 };
+  const program = buildProgram(io, state);
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return state.code;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 || err.code === "commander.helpDisplayed" || err.code === "commander.version" ? 0 : 2;
+    if (isRouterError(err)) {
+      io.err(`error [${err.code}]: ${err.message}\n  fix: ${err.fix}`);
+      return 1;
+    }
+    io.err(`unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return 1;
+  }
+}
+
+

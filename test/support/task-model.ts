@@ -1,0 +1,182 @@
+/**
+ * An independent, deliberately small model of the task state machine, written from DESIGN.md
+ * ("Task and state machine") for property tests. It does not import ACCEPTS or any logic from
+ * src/core/ledger/transition.ts: it only shares the types. It predicts, for an event, whether the
+ * real reducer must accept or refuse it and, when accepted, the next status and attempt summary.
+ */
+import type { TaskEvent, TaskEventType } from "../../src/core/ledger/events.ts";
+import type { AttemptOutcome, TaskStatus } from "../../src/core/ledger/task.ts";
+
+export const ALL_STATUSES: readonly TaskStatus[] = [
+  "new", "routed", "awaiting_approval", "running", "waiting", "in_review", "retrying", "needs_help", "done", "failed", "cancelled",
+];
+export const MODEL_TERMINAL: readonly TaskStatus[] = ["done", "failed", "cancelled"];
+const LIVE: readonly TaskStatus[] = ALL_STATUSES.filter((s) => !MODEL_TERMINAL.includes(s));
+
+export const ALL_EVENT_TYPES: readonly TaskEventType[] = [
+  "route", "require_approval", "approve", "reject", "start", "heartbeat", "finish", "fail", "lease_expired",
+  "children_settled", "review", "answer", "cancel", "retry", "stale_result",
+];
+
+/**
+ * Which statuses accept which event type, as the design describes them:
+ * - a task can be (re-)routed while nobody is working on it and it is not finished;
+ * - an approval gate sits between routed and the first run; approve/reject act on it
+ *   (reject also closes a task whose result is awaiting review);
+ * - an agent starts only on a routed task or one waiting to retry;
+ * - only a running attempt heartbeats, finishes, fails or loses its lease;
+ * - a parent in `waiting` resumes when its children settle; `in_review` takes a review;
+ *   `needs_help` takes an answer;
+ * - anything not finished can be cancelled; terminal states (and needs_help) reopen only by retry;
+ * - a stale result is recorded in every status and changes nothing.
+ */
+export const MODEL_ACCEPTS: { readonly [K in TaskEventType]: readonly TaskStatus[] } = {
+  route: ["new", "routed", "awaiting_approval", "retrying", "needs_help"],
+  require_approval: ["routed"],
+  approve: ["awaiting_approval"],
+  reject: ["awaiting_approval", "in_review"],
+  start: ["routed", "retrying"],
+  heartbeat: ["running"],
+  finish: ["running"],
+  fail: ["running"],
+  lease_expired: ["running"],
+  children_settled: ["waiting"],
+  review: ["in_review"],
+  answer: ["needs_help"],
+  cancel: LIVE,
+  retry: [...MODEL_TERMINAL, "needs_help"],
+  stale_result: ALL_STATUSES,
+};
+
+export interface ModelAttempt {
+  key: string;
+  open: boolean;
+  outcome?: AttemptOutcome;
+  errorClass?: string;
+  error?: string;
+}
+
+export interface ModelState {
+  status: TaskStatus;
+  maxAttempts: number;
+  /** 1-based attempt number from which failures count. */
+  budgetFrom: number;
+  hasRoute: boolean;
+  attempts: ModelAttempt[];
+  children: ReadonlySet<number>;
+}
+
+export type Prediction =
+  | { accepted: false; why: string }
+  | { accepted: true; next: ModelState };
+
+export function initialModel(maxAttempts: number): ModelState {
+  return { status: "new", maxAttempts, budgetFrom: 1, hasRoute: false, attempts: [], children: new Set() };
+}
+
+/** Attempts that count against the current budget. */
+function inBudget(state: ModelState, attempts = state.attempts): ModelAttempt[] {
+  return attempts.slice(state.budgetFrom - 1);
+}
+
+/** An attempt "failed" when it ended with anything but success. */
+export function modelFailures(state: ModelState, attempts = state.attempts): number {
+  return inBudget(state, attempts).filter((a) => !a.open && a.outcome !== "success").length;
+}
+
+function refuse(why: string): Prediction {
+  return { accepted: false, why };
+}
+
+function accept(state: ModelState, patch: Partial<ModelState>): Prediction {
+  return { accepted: true, next: { ...state, ...patch } };
+}
+
+/** After a failed attempt: ask a person when the same error repeated 3 times, give up when out of budget or not retryable, else retry. */
+function statusAfterFailure(state: ModelState, attempts: ModelAttempt[], retryable: boolean): TaskStatus {
+  const recent = inBudget(state, attempts).slice(-3);
+  const repeated =
+    recent.length === 3 &&
+    recent.every((a) => a.outcome !== "success" && a.errorClass === recent[0]?.errorClass && a.error === recent[0]?.error);
+  if (repeated) return "needs_help";
+  if (!retryable || modelFailures(state, attempts) >= state.maxAttempts) return "failed";
+  return "retrying";
+}
+
+function openAttempt(state: ModelState, key: string): ModelAttempt | string {
+  const last = state.attempts.at(-1);
+  if (!last?.open) return "no attempt in progress";
+  if (last.key !== key) return "key mismatch";
+  return last;
+}
+
+function closeLast(state: ModelState, closed: ModelAttempt): ModelAttempt[] {
+  return [...state.attempts.slice(0, -1), closed];
+}
+
+/** Predicts what the state machine must do with `event` in `state`. */
+export function modelStep(state: ModelState, event: TaskEvent): Prediction {
+  if (!MODEL_ACCEPTS[event.type].includes(state.status)) return refuse(`status ${state.status} does not accept ${event.type}`);
+  switch (event.type) {
+    case "route":
+      return accept(state, { status: "routed", hasRoute: true });
+    case "require_approval":
+      return accept(state, { status: "awaiting_approval" });
+    case "approve":
+      return accept(state, { status: "routed" });
+    case "reject":
+      return accept(state, { status: "cancelled" });
+    case "start":
+      if (!state.hasRoute) return refuse("no route");
+      if (modelFailures(state) >= state.maxAttempts) return refuse("budget spent");
+      if (state.attempts.some((a) => a.key === event.key)) return refuse("key reused");
+      return accept(state, { status: "running", attempts: [...state.attempts, { key: event.key, open: true }] });
+    case "heartbeat": {
+      const attempt = openAttempt(state, event.key);
+      return typeof attempt === "string" ? refuse(attempt) : accept(state, {});
+    }
+    case "finish": {
+      const attempt = openAttempt(state, event.key);
+      if (typeof attempt === "string") return refuse(attempt);
+      const children = event.outcome === "delegate" ? new Set([...state.children, ...(event.children ?? [])]) : state.children;
+      if (event.outcome === "delegate" && children.size === 0) return refuse("delegation without children");
+      const status: TaskStatus =
+        event.outcome === "done" ? "done" : event.outcome === "needs_help" ? "needs_help" : event.outcome === "delegate" ? "waiting" : "in_review";
+      return accept(state, { status, children, attempts: closeLast(state, { key: attempt.key, open: false, outcome: "success" }) });
+    }
+    case "fail": {
+      const attempt = openAttempt(state, event.key);
+      if (typeof attempt === "string") return refuse(attempt);
+      const outcome: AttemptOutcome = event.errorClass === "timeout" ? "timeout" : "failure";
+      const attempts = closeLast(state, { key: attempt.key, open: false, outcome, errorClass: event.errorClass, error: event.error });
+      return accept(state, { status: statusAfterFailure(state, attempts, event.retryable), attempts });
+    }
+    case "lease_expired": {
+      const attempt = openAttempt(state, event.key);
+      if (typeof attempt === "string") return refuse(attempt);
+      const attempts = closeLast(state, {
+        key: attempt.key,
+        open: false,
+        outcome: "lease_expired",
+        errorClass: "lease_expired",
+        error: "the worker stopped renewing its lease",
+      });
+      return accept(state, { status: statusAfterFailure(state, attempts, true), attempts });
+    }
+    case "children_settled":
+      return accept(state, { status: "routed" });
+    case "review":
+      return accept(state, { status: event.decision === "approve" ? "done" : "retrying" });
+    case "answer":
+      return accept(state, { status: state.hasRoute ? "routed" : "new", budgetFrom: state.attempts.length + 1 });
+    case "cancel": {
+      const last = state.attempts.at(-1);
+      const attempts = last?.open ? closeLast(state, { key: last.key, open: false, outcome: "cancelled" }) : state.attempts;
+      return accept(state, { status: "cancelled", attempts });
+    }
+    case "retry":
+      return accept(state, { status: state.hasRoute ? "routed" : "new", budgetFrom: state.attempts.length + 1 });
+    case "stale_result":
+      return accept(state, {});
+  }
+}

@@ -1,0 +1,273 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import YAML from "yaml";
+import { NotCanonical, readCanonical, readCanonicalItem } from "../../../../src/adapters/ledger-codec/read-yaml.ts";
+import { renderSequenceItem, renderYaml } from "../../../../src/adapters/ledger-codec/render-yaml.ts";
+import { INVISIBLE, jsonDocument, jsonLike, readerGap } from "./arbitraries.ts";
+
+/** Runs per property; CODEC_RUNS=… raises it for a longer hunt. */
+const RUNS = Number(process.env.CODEC_RUNS ?? 2_500);
+
+function lines(text: string): string[] {
+  const out = text.split("\n");
+  if (out.at(-1) === "") out.pop();
+  return out;
+}
+
+/** A line with a space or tab after the one space that follows `key:` or `-` (the misread in the BUG test). */
+function extraSpaceAfterIndicator(text: string): boolean {
+  return lines(text).some((l) => /^ *(?:- )*(?:[A-Za-z_][\w-]*|"(?:[^"\\]|\\.)*"): [ \t]/.test(l) || /^ *(?:- )*- [ \t]/.test(l));
+}
+
+function read(text: string): unknown {
+  return readCanonical(lines(text));
+}
+
+/** readCanonical's answer, or the NotCanonical it threw (any other error propagates). */
+function tryRead(text: string): { value: unknown } | { notCanonical: NotCanonical } {
+  try {
+    return { value: read(text) };
+  } catch (err) {
+    if (err instanceof NotCanonical) return { notCanonical: err };
+    throw err;
+  }
+}
+
+describe("renderYaml → yaml / readCanonical round trip (property)", () => {
+  it(`YAML.parse and readCanonical both give back the value, and nothing invisible is written raw (${RUNS} runs)`, () => {
+    let fastReads = 0;
+    let gaps = 0;
+    fc.assert(
+      fc.property(jsonDocument, (doc) => {
+        const text = renderYaml(doc);
+        expect(text.endsWith("\n")).toBe(true);
+        expect(text).not.toMatch(INVISIBLE);
+        expect(YAML.parse(text)).toEqual(doc);
+
+        const got = tryRead(text);
+        if ("value" in got) {
+          // The fast reader must never disagree with the value it was written from.
+          expect(got.value).toEqual(doc);
+          fastReads++;
+        } else {
+          // Falling back is only allowed for the known gaps (see the BUG tests below).
+          expect(readerGap(doc, false)).toBe(true);
+          gaps++;
+        }
+      }),
+      { numRuns: RUNS },
+    );
+    expect(fastReads + gaps).toBe(RUNS);
+    expect(fastReads).toBeGreaterThan(RUNS * 0.8);
+  });
+
+  it(`rendering is a fixed point: render(parse(render(x))) === render(x) (${RUNS} runs)`, () => {
+    fc.assert(
+      fc.property(jsonDocument, (doc) => {
+        const text = renderYaml(doc);
+        expect(renderYaml(YAML.parse(text) as Record<string, unknown>)).toBe(text);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`one sequence item renders and reads back on its own at any indent (${RUNS} runs)`, () => {
+    fc.assert(
+      fc.property(jsonLike, fc.constantFrom(0, 2, 4), (item, indent) => {
+        // renderSequenceItem's "lines" may hold a whole literal block in one entry (see the report).
+        const itemLines = renderSequenceItem(item, " ".repeat(indent)).join("\n").split("\n");
+        expect(itemLines[0]?.slice(0, indent + 1)).toBe(`${" ".repeat(indent)}-`);
+        expect(YAML.parse(itemLines.join("\n"))).toEqual([item]);
+        if (!readerGap([item], false)) expect(readCanonicalItem(itemLines, 0, itemLines.length, indent)).toEqual(item);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`readCanonical never disagrees with yaml on edited text: it reads the same value or throws NotCanonical (${RUNS} runs)`, () => {
+    const inserts = [" # c", "\n# c", "\n  # c", ": x", "&a ", "*a", "'", '"', "  ", " ", "\t", "- ", "-", "|", "|+", "|2", ">", "{", "[", "]", "? ", "!!str ", "\n", "\n\n", "x", ":", "\\", "---\n", "\u2028", "\u0085", "\r"];
+    let agreed = 0;
+    let knownGap = 0;
+    fc.assert(
+      fc.property(jsonDocument, fc.constantFrom(...inserts), fc.nat(), (doc, insert, at) => {
+        const base = renderYaml(doc);
+        const pos = at % (base.length + 1);
+        const text = base.slice(0, pos) + insert + base.slice(pos);
+        const yamlDoc = YAML.parseDocument(text, { uniqueKeys: true });
+        if (yamlDoc.errors.length > 0) return; // invalid YAML: the fast reader's answer does not matter
+        const got = tryRead(text);
+        if (!("value" in got)) return;
+        if (extraSpaceAfterIndicator(text)) {
+          knownGap++; // BUG below: "key:  value" and "-  value" are misread
+          return;
+        }
+        expect(got.value).toEqual(yamlDoc.toJS({ maxAliasCount: 100 }));
+        agreed++;
+      }),
+      { numRuns: RUNS },
+    );
+    expect(agreed).toBeGreaterThan(RUNS / 4);
+    expect(knownGap).toBeLessThan(RUNS / 10);
+  });
+});
+
+describe("renderYaml scalar choices", () => {
+  const cases: [string, unknown, string][] = [
+    ["a plain word stays plain", "hello world", "v: hello world\n"],
+    ["a path stays plain", "/a/b", "v: /a/b\n"],
+    ["hex-looking text is quoted", "0x1F", 'v: "0x1F"\n'],
+    ["exponent-looking text is quoted", "1e3", 'v: "1e3"\n'],
+    ["boolean-looking text is quoted", "true", 'v: "true"\n'],
+    ["tilde is quoted", "~", 'v: "~"\n'],
+    ["a lone dash is quoted", "-", 'v: "-"\n'],
+    ["dash-space is quoted", "- a", 'v: "- a"\n'],
+    ["a pipe is quoted", "|", 'v: "|"\n'],
+    ["': ' is quoted", "a: b", 'v: "a: b"\n'],
+    ["' #' is quoted", "a #b", 'v: "a #b"\n'],
+    ["a trailing space is quoted", "a ", 'v: "a "\n'],
+    ["the empty string is quoted", "", 'v: ""\n'],
+    ["a date stays a plain string (core schema has no timestamps)", "2001-12-14", "v: 2001-12-14\n"],
+    ["multi-line text is a strip literal", "a\nb", "v: |-\n  a\n  b\n"],
+    ["one trailing newline is a clip literal", "a\nb\n", "v: |\n  a\n  b\n"],
+    ["two trailing newlines are quoted", "a\n\n", 'v: "a\\n\\n"\n'],
+    ["CR is quoted and escaped", "a\r\nb", 'v: "a\\r\\nb"\n'],
+    ["a leading space on line one is quoted", " a\nb", 'v: " a\\nb"\n'],
+    ["zero-width space is escaped", "x\u200by", 'v: "x\\u200by"\n'],
+    ["right-to-left override is escaped", "\u202eabc", 'v: "\\u202eabc"\n'],
+    ["bidi text in a multi-line string is quoted, not a literal", "a\n\u202eb", 'v: "a\\n\\u202eb"\n'],
+    ["an integer", 42, "v: 42\n"],
+    ["a double", -1.5e-7, "v: -1.5e-7\n"],
+    ["null", null, "v: null\n"],
+    ["false", false, "v: false\n"],
+    ["an empty list", [], "v: []\n"],
+    ["an empty map", {}, "v: {}\n"],
+  ];
+  it.each(cases)("%s", (_name, value, expected) => {
+    expect(renderYaml({ v: value })).toBe(expected);
+    expect(YAML.parse(expected)).toEqual({ v: value });
+    expect(read(expected)).toEqual({ v: value });
+  });
+
+  it("quotes keys that are not plain identifiers", () => {
+    const doc = { "a b": 1, true: 2, "1": 3, "": 4, "-x": 5, é: 6, ok_key: 7 };
+    const text = renderYaml(doc);
+    expect(text).toBe('"1": 3\n"a b": 1\n"true": 2\n"": 4\n"-x": 5\n"é": 6\nok_key: 7\n');
+    expect(YAML.parse(text)).toEqual(doc);
+    expect(read(text)).toEqual(doc);
+  });
+
+  it("indents nested sequences under their key and sequence items' maps after the dash", () => {
+    const text = renderYaml({ tasks: [{ id: 1, labels: ["a", "b"], body: "x\ny" }, [1, [2]], [], {}] });
+    expect(text).toBe(
+      ["tasks:", "  - id: 1", "    labels:", "      - a", "      - b", "    body: |-", "      x", "      y", "  -", "    - 1", "    -", "      - 2", "  - []", "  - {}", ""].join("\n"),
+    );
+  });
+
+  it("skips undefined entries, and writes a map of only undefined values as {}", () => {
+    const text = renderYaml({ a: undefined, b: { c: undefined }, d: [{ e: undefined }] });
+    expect(text).toBe("b: {}\nd:\n  - {}\n");
+  });
+
+  it("refuses values that are not JSON-like", () => {
+    expect(() => renderYaml({ a: Number.NaN })).toThrow(TypeError);
+    expect(() => renderYaml({ a: Number.POSITIVE_INFINITY })).toThrow(TypeError);
+    expect(() => renderYaml({ a: 1n })).toThrow(TypeError);
+    expect(() => renderYaml({ a: () => 1 })).toThrow(TypeError);
+  });
+
+  it("writes -0 as 0 (the sign of zero is lost, as in JSON)", () => {
+    const text = renderYaml({ z: -0, list: [-0] });
+    expect(text).toBe("z: 0\nlist:\n  - 0\n");
+    const parsed = YAML.parse(text) as { z: number; list: number[] };
+    expect(Object.is(parsed.z, 0)).toBe(true);
+    expect(Object.is((read(text) as { z: number }).z, 0)).toBe(true);
+  });
+});
+
+describe("readCanonical refuses what it does not understand", () => {
+  const notCanonical: [string, string][] = [
+    ["a comment line", "a: 1\n# c\nb: 2\n"],
+    ["an inline comment", "a: 1 # c\n"],
+    ["a flow sequence", "a: [1, 2]\n"],
+    ["a flow map", "a: {b: 1}\n"],
+    ["an anchor and alias", "a: &x 1\nb: *x\n"],
+    ["a single-quoted scalar", "a: 'x'\n"],
+    ["a folded block scalar", "a: >\n  x\n"],
+    ["a keep literal with an indentation indicator it reads wrong if guessed", "a: |2+\n   x\n"],
+    ["a tag", "a: !!str 1\n"],
+    ["tab indentation", "a:\n\tb: 1\n"],
+    ["a blank line between entries", "a: 1\n\nb: 2\n"],
+    ["a duplicate key", "a: 1\na: 2\n"],
+    ["a multi-line double-quoted scalar", 'a: "x\n  y"\n'],
+    ["a YAML-only escape", 'a: "\\x41"\n'],
+    ["a document marker", "---\na: 1\n"],
+    ["a mapping in a plain scalar", "a: b: c\n"],
+    ["an explicit key", "? a\n: 1\n"],
+  ];
+  it.each(notCanonical)("%s", (_name, text) => {
+    const got = tryRead(text);
+    if ("value" in got) {
+      // Whatever it reads must be what yaml reads.
+      expect(got.value).toEqual(YAML.parse(text, { uniqueKeys: false }));
+    } else {
+      expect(got.notCanonical).toBeInstanceOf(NotCanonical);
+    }
+  });
+
+  it("throws NotCanonical (not a wrong value) for comments, flow style, anchors, tags, tabs, blanks, duplicates", () => {
+    for (const [, text] of notCanonical.filter(([n]) => !n.startsWith("a keep literal"))) {
+      expect(() => read(text), text).toThrow(NotCanonical);
+    }
+  });
+
+  it("reads literal blocks with any header readCanonical accepts as yaml does", () => {
+    for (const text of ["a: |\n  x\n  y\nb: 1\n", "a: |-\n  x\n\n  y\nb: 1\n", "a: |+\n  x\n\nb: 1\n", "a: |2\n    x\n  y\n", "a: |\n\n  x\n"]) {
+      const got = tryRead(text);
+      if ("value" in got) expect(got.value, text).toEqual(YAML.parse(text));
+    }
+  });
+});
+
+describe("known codec bugs (documented; each it.fails turns red when the bug is fixed)", () => {
+  it.fails("BUG (soundness): readCanonical reads `key:  value` (extra space or tab) as a string with the whitespace kept", () => {
+    // yaml: {nextId: 5, title: "Fix it", labels: ["x"]}; the fast reader accepts the text as canonical
+    // and returns {nextId: " 5", title: " Fix it", labels: [" x"]}.
+    const text = "nextId:  5\ntitle: \tFix it\nlabels:\n  -  x\n";
+    expect(YAML.parse(text)).toEqual({ nextId: 5, title: "Fix it", labels: ["x"] });
+    const got = tryRead(text);
+    expect("value" in got ? got.value : YAML.parse(text)).toEqual({ nextId: 5, title: "Fix it", labels: ["x"] });
+  });
+
+  it.fails("BUG: renderYaml({}) writes an empty line, which yaml reads as null and readCanonical refuses", () => {
+    const text = renderYaml({});
+    expect(YAML.parse(text)).toEqual({});
+  });
+
+  it.fails("BUG: readCanonical refuses the writer's own output when a mapping value holds U+2028 (regex '.' stops at line separators)", () => {
+    const text = renderYaml({ a: "x\u2028y" });
+    expect(text).toBe('a: "x\u2028y"\n');
+    expect(read(text)).toEqual({ a: "x\u2028y" });
+  });
+
+  it.fails("BUG: readCanonical refuses the writer's own literal block when a line starts with a tab", () => {
+    const text = renderYaml({ a: "x\n\ty" });
+    expect(text).toBe("a: |-\n  x\n  \ty\n");
+    expect(YAML.parse(text)).toEqual({ a: "x\n\ty" });
+    expect(read(text)).toEqual({ a: "x\n\ty" });
+  });
+
+  it.fails("BUG: readCanonical drops an own __proto__ key (obj[name] = … sets the prototype instead)", () => {
+    const doc = JSON.parse('{"__proto__": {"x": 1}, "b": 2}') as Record<string, unknown>;
+    const text = renderYaml(doc);
+    expect(text).toBe("__proto__:\n  x: 1\nb: 2\n");
+    expect(YAML.parse(text)).toEqual(doc); // yaml keeps it as an own key
+    expect(Object.keys(read(text) as object)).toEqual(["__proto__", "b"]);
+  });
+
+  it("U+2028, U+2029 and U+0085 are written raw inside double quotes (not escaped like the other invisibles)", () => {
+    // Not a round-trip bug for yaml, but these characters are invisible in most editors and diffs.
+    const text = renderYaml({ a: "x\u2028y", b: "x\u2029y", c: "x\u0085y" });
+    expect(text).toBe('a: "x\u2028y"\nb: "x\u2029y"\nc: "x\u0085y"\n');
+    expect(YAML.parse(text)).toEqual({ a: "x\u2028y", b: "x\u2029y", c: "x\u0085y" });
+  });
+});
