@@ -1,6 +1,6 @@
 import { RouterError } from "../core/errors.ts";
 import type { Ledger } from "../core/ledger/ledger.ts";
-import type { Backoff, LedgerStore, LedgerSnapshot } from "../core/ports.ts";
+import type { Backoff, LedgerStore, LedgerSnapshot, WriteOutcome } from "../core/ports.ts";
 import { planArchive } from "../core/scheduling/plan-archive.ts";
 
 export interface Mutation<T> {
@@ -41,7 +41,7 @@ export async function mutateLedger<T>(store: LedgerStore, fn: (snapshot: LedgerS
   const base = opts.baseDelayMs ?? 250;
   const cap = opts.maxDelayMs ?? 8_000;
   let lastHead: string | null = null;
-  for (let tries = 1; tries <= maxTries; tries++) {
+  const once = async (tries: number): Promise<MutateResult<T> | WriteOutcome> => {
     const snapshot = await store.read();
     const change = fn(snapshot);
     if (change.summary === "" && change.ledger === snapshot.ledger) {
@@ -54,8 +54,12 @@ export async function mutateLedger<T>(store: LedgerStore, fn: (snapshot: LedgerS
       { ledger: plan.ledger, message: `${summary}\n\nTrace: ${opts.traceId}`, ...(plan.batches.length > 0 ? { archive: plan.batches } : {}) },
       snapshot.head,
     );
-    if (outcome.ok) return { result: change.result, head: outcome.head, tries, written: true };
-    lastHead = outcome.actualHead;
+    return outcome.ok ? { result: change.result, head: outcome.head, tries, written: true } : outcome;
+  };
+  for (let tries = 1; tries <= maxTries; tries++) {
+    const outcome = await store.exclusive(() => once(tries));
+    if ("result" in outcome) return outcome;
+    if (!outcome.ok) lastHead = outcome.actualHead;
     if (tries < maxTries) await opts.backoff.sleep(opts.backoff.random() * Math.min(cap, base * 2 ** (tries - 1)));
   }
   throw new RouterError("E_LEDGER_CONFLICT", `could not update ${store.location}: it changed under us ${maxTries} times in a row`, {

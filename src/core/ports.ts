@@ -35,6 +35,12 @@ export interface LedgerStore {
   write(change: LedgerWrite, expectedHead: string | null): Promise<WriteOutcome>;
   /** Archived tasks of one month (`YYYY-MM`), oldest first; empty when there is no archive. */
   readArchive(month: string): Promise<Task[]>;
+  /**
+   * Runs one read-apply-write round while holding the store's local writer lock, if it has one.
+   * Correctness never depends on it (writes are compare-and-swap); it keeps writers on one machine
+   * from starving each other under contention.
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** Where the ledger is, for messages: "ledger.yml on branch agent-router/ledger". */
   readonly location: string;
 }

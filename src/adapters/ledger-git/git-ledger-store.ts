@@ -7,6 +7,7 @@ import type { LedgerSnapshot, LedgerStore, LedgerWrite, WriteOutcome } from "../
 import type { DecodedLedger } from "../ledger-codec/ledger-file.ts";
 import { appendArchive, decodeArchive, decodeLedger, encodeLedger } from "../ledger-codec/ledger-file.ts";
 import { git, runGit } from "./run-git.ts";
+import { withLockFile } from "./local-lock.ts";
 import { writeTree } from "./write-tree.ts";
 
 export interface GitLedgerOptions {
@@ -32,6 +33,7 @@ export class GitLedgerStore implements LedgerStore {
   readonly ref: string;
   private last: { head: string; decoded: DecodedLedger } | undefined;
   private checkedOut: boolean | undefined;
+  private gitDir: string | undefined;
 
   constructor(private readonly opts: GitLedgerOptions) {
     this.ref = `refs/heads/${opts.branch}`;
@@ -65,6 +67,11 @@ export class GitLedgerStore implements LedgerStore {
     }
   }
 
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.gitDir ??= await git(this.opts.cwd, ["rev-parse", "--absolute-git-dir"]);
+    return withLockFile(join(this.gitDir, `agent-router-${this.opts.branch.replace(/[^\w.-]+/g, "_")}.lock`), fn);
+  }
+
   async read(): Promise<LedgerSnapshot> {
     const head = await this.head();
     if (head === null) return { ledger: emptyLedger(), head: null };
@@ -85,8 +92,7 @@ export class GitLedgerStore implements LedgerStore {
       const existing = expectedHead ? await this.blobText(expectedHead, path) : null;
       updates.set(path, await git(this.opts.cwd, ["hash-object", "-w", "--stdin"], appendArchive(existing, batch.month, batch.tasks)));
     }
-    const baseTree = expectedHead ? await git(this.opts.cwd, ["rev-parse", `${expectedHead}^{tree}`]) : null;
-    const tree = await writeTree(this.opts.cwd, baseTree, updates);
+    const tree = await writeTree(this.opts.cwd, expectedHead, updates);
     const commit = await git(this.opts.cwd, ["commit-tree", tree, ...(expectedHead ? ["-p", expectedHead] : []), "-F", "-"], change.message);
     const moved = await this.compareAndSwap(commit, expectedHead, change.message);
     if (!moved) return { ok: false, conflict: true, actualHead: await this.head() };

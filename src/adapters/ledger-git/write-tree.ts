@@ -21,7 +21,7 @@ async function listTree(cwd: string, tree: string | null): Promise<Entry[]> {
 }
 
 /**
- * A new tree: `base` with the files in `updates` (path → blob sha) added or replaced, built with
+ * A new tree: `base` (a tree, or a commit's tree) with the files in `updates` (path → blob sha) added or replaced, built with
  * ls-tree and mktree only, so neither the user's index nor working tree is touched.
  */
 export async function writeTree(cwd: string, base: string | null, updates: ReadonlyMap<string, string>): Promise<string> {

@@ -24,6 +24,11 @@ export class MemoryLedgerStore implements LedgerStore {
     return this.text === null ? null : `v${this.version}`;
   }
 
+  /** No lock: in-process tests interleave writers on purpose to exercise compare-and-swap. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return fn();
+  }
+
   async read(): Promise<LedgerSnapshot> {
     await Promise.resolve();
     const head = this.head;

@@ -34,7 +34,7 @@ export async function buildCliContext(cwd: string, opts: { allowInvalidConfig?: 
     config: loaded.config,
     traceId: newTraceId(),
     actor: `cli:${userInfo().username}`,
-    conflictBaseDelayMs: 20,
+    conflictBaseDelayMs: 100,
   };
   return { root, loaded, store, deps };
 }

@@ -7,6 +7,7 @@ import { INVISIBLE, jsonDocument, jsonLike, readerGap } from "./arbitraries.ts";
 
 /** Runs per property; CODEC_RUNS=… raises it for a longer hunt. */
 const RUNS = Number(process.env.CODEC_RUNS ?? 2_500);
+const TIMEOUT = Math.max(60_000, RUNS * 20);
 
 function lines(text: string): string[] {
   const out = text.split("\n");
@@ -14,9 +15,22 @@ function lines(text: string): string[] {
   return out;
 }
 
-/** A line with a space or tab after the one space that follows `key:` or `-` (the misread in the BUG test). */
-function extraSpaceAfterIndicator(text: string): boolean {
-  return lines(text).some((l) => /^ *(?:- )*(?:[A-Za-z_][\w-]*|"(?:[^"\\]|\\.)*"): [ \t]/.test(l) || /^ *(?:- )*- [ \t]/.test(l));
+const INLINE_VALUE = /^ *(?:- )*(?:(?:[A-Za-z_][\w-]*|"(?:[^"\\]|\\.)*"): |- )(.*)$/;
+
+/**
+ * A line whose inline value the fast reader misreads (BUG test below): it starts with a space or
+ * tab beyond the one after `key:`/`-`, or, when not quoted, holds a tab (`x\t# comment`, `1\t`).
+ */
+function whitespaceMisread(text: string): boolean {
+  return lines(text).some((l) => {
+    const value = INLINE_VALUE.exec(l)?.[1];
+    return value !== undefined && (/^[ \t]/.test(value) || (!value.startsWith('"') && value.includes("\t")));
+  });
+}
+
+/** A plain key that the core schema reads as null or a boolean (BUG test below: `null:` → "null", yaml → ""). */
+function nonStringPlainKey(text: string): boolean {
+  return lines(text).some((l) => /^ *(?:- )*(?:null|Null|NULL|true|True|TRUE|false|False|FALSE):(?: |$)/.test(l));
 }
 
 function read(text: string): unknown {
@@ -59,7 +73,7 @@ describe("renderYaml → yaml / readCanonical round trip (property)", () => {
     );
     expect(fastReads + gaps).toBe(RUNS);
     expect(fastReads).toBeGreaterThan(RUNS * 0.8);
-  });
+  }, TIMEOUT);
 
   it(`rendering is a fixed point: render(parse(render(x))) === render(x) (${RUNS} runs)`, () => {
     fc.assert(
@@ -69,7 +83,7 @@ describe("renderYaml → yaml / readCanonical round trip (property)", () => {
       }),
       { numRuns: RUNS },
     );
-  });
+  }, TIMEOUT);
 
   it(`one sequence item renders and reads back on its own at any indent (${RUNS} runs)`, () => {
     fc.assert(
@@ -82,7 +96,7 @@ describe("renderYaml → yaml / readCanonical round trip (property)", () => {
       }),
       { numRuns: RUNS },
     );
-  });
+  }, TIMEOUT);
 
   it(`readCanonical never disagrees with yaml on edited text: it reads the same value or throws NotCanonical (${RUNS} runs)`, () => {
     const inserts = [" # c", "\n# c", "\n  # c", ": x", "&a ", "*a", "'", '"', "  ", " ", "\t", "- ", "-", "|", "|+", "|2", ">", "{", "[", "]", "? ", "!!str ", "\n", "\n\n", "x", ":", "\\", "---\n", "\u2028", "\u0085", "\r"];
@@ -97,8 +111,8 @@ describe("renderYaml → yaml / readCanonical round trip (property)", () => {
         if (yamlDoc.errors.length > 0) return; // invalid YAML: the fast reader's answer does not matter
         const got = tryRead(text);
         if (!("value" in got)) return;
-        if (extraSpaceAfterIndicator(text)) {
-          knownGap++; // BUG below: "key:  value" and "-  value" are misread
+        if (whitespaceMisread(text) || nonStringPlainKey(text) || text.includes("\r")) {
+          knownGap++; // BUGs below: extra whitespace, tabs, null/boolean plain keys, CRLF in literals
           return;
         }
         expect(got.value).toEqual(yamlDoc.toJS({ maxAliasCount: 100 }));
@@ -108,7 +122,7 @@ describe("renderYaml → yaml / readCanonical round trip (property)", () => {
     );
     expect(agreed).toBeGreaterThan(RUNS / 4);
     expect(knownGap).toBeLessThan(RUNS / 10);
-  });
+  }, TIMEOUT);
 });
 
 describe("renderYaml scalar choices", () => {
@@ -236,6 +250,30 @@ describe("known codec bugs (documented; each it.fails turns red when the bug is 
     expect(YAML.parse(text)).toEqual({ nextId: 5, title: "Fix it", labels: ["x"] });
     const got = tryRead(text);
     expect("value" in got ? got.value : YAML.parse(text)).toEqual({ nextId: 5, title: "Fix it", labels: ["x"] });
+  });
+
+  it.fails("BUG (soundness): readCanonical keeps a trailing tab and a tab-separated comment in a plain value", () => {
+    // yaml: {nextId: 5, status: "done"}; the fast reader returns {nextId: "5\t", status: "done\t# was running"}.
+    const text = "nextId: 5\t\nstatus: done\t# was running\n";
+    expect(YAML.parse(text)).toEqual({ nextId: 5, status: "done" });
+    const got = tryRead(text);
+    expect("value" in got ? got.value : YAML.parse(text)).toEqual({ nextId: 5, status: "done" });
+  });
+
+  it.fails("BUG (soundness): readCanonical keeps plain keys null/True as written; yaml resolves them first", () => {
+    // yaml (core schema, then toJS): {"": 1, "true": 2}; the fast reader returns {null: 1, True: 2}.
+    const text = "null: 1\nTrue: 2\n";
+    expect(YAML.parse(text)).toEqual({ "": 1, true: 2 });
+    const got = tryRead(text);
+    expect("value" in got ? got.value : YAML.parse(text)).toEqual({ "": 1, true: 2 });
+  });
+
+  it.fails("BUG (soundness): readCanonical keeps the CR of a CRLF line inside a literal block; yaml drops it", () => {
+    // The item is still reported canonical by decodeLedgerText, so a task body gains "\r" characters.
+    const text = "a: |-\n  x\r\n  y\n";
+    expect(YAML.parse(text)).toEqual({ a: "x\ny" });
+    const got = tryRead(text);
+    expect("value" in got ? got.value : YAML.parse(text)).toEqual({ a: "x\ny" });
   });
 
   it.fails("BUG: renderYaml({}) writes an empty line, which yaml reads as null and readCanonical refuses", () => {
