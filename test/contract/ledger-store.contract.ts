@@ -61,7 +61,7 @@ export function describeLedgerStoreContract(name: string, make: () => Promise<St
     });
 
     it("keeps comments and key order of parts it did not change", async () => {
-      const text = renderYaml(ledgerWith(2) as unknown as Record<string, unknown>)
+      const text = renderYaml(ledgerWith(2))
         .replace("nextId:", "# keep this header comment\nnextId:")
         .replace("  - id: 1\n", "  # the first task, annotated by hand\n  - id: 1\n");
       await h.plant(text);
@@ -89,7 +89,7 @@ export function describeLedgerStoreContract(name: string, make: () => Promise<St
     });
 
     it("reports an invalid stored ledger with its path and line, and writes nothing", async () => {
-      const text = renderYaml(ledgerWith(2) as unknown as Record<string, unknown>).replace("status: new", "status: sleeping");
+      const text = renderYaml(ledgerWith(2)).replace("status: new", "status: sleeping");
       await h.plant(text);
       const err = await h.store.read().catch((e: unknown) => e);
       expect(isRouterError(err, "E_LEDGER_INVALID")).toBe(true);
