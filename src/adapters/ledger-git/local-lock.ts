@@ -1,4 +1,5 @@
-import { open, readFile, stat, unlink } from "node:fs/promises";
+import { link, readdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 
 export interface LockOptions {
   /** Give up waiting after this long and go on without the lock (writes are still compare-and-swap). */
@@ -28,25 +29,42 @@ async function isStale(path: string, staleMs: number): Promise<boolean> {
   }
 }
 
+/** Removes `<lock>.<pid>` files left by writers killed between writing and linking them. */
+async function removeOrphans(path: string): Promise<void> {
+  const prefix = `${basename(path)}.`;
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = Number(name.slice(prefix.length));
+    if (name.startsWith(prefix) && Number.isInteger(pid) && pid !== process.pid && !alive(pid)) await unlink(join(dirname(path), name)).catch(() => undefined);
+  }
+}
+
 /**
- * Runs `fn` holding an exclusive lock file (O_EXCL create, holder's pid inside). It only keeps
+ * Runs `fn` holding an exclusive lock file whose content is the holder's pid. The file is written
+ * under a private name and then hard-linked into place, so a lock never exists without its pid,
+ * even when the holder is killed half-way. It only keeps
  * writers on one machine from starving each other; correctness rests on compare-and-swap, so a
  * lock that cannot be had in time is skipped, and a dead holder's lock is taken over.
  */
 export async function withLockFile<T>(path: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const deadline = Date.now() + (opts.waitMs ?? 30_000);
+  const mine = `${path}.${process.pid}`;
+  await removeOrphans(path);
+  await writeFile(mine, String(process.pid));
   let held = false;
-  while (!held && Date.now() < deadline) {
-    try {
-      const handle = await open(path, "wx");
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      held = true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      if (await isStale(path, opts.staleMs ?? 60_000)) await unlink(path).catch(() => undefined);
-      else await new Promise((r) => setTimeout(r, (opts.pollMs ?? 15) * (0.5 + Math.random())));
+  try {
+    while (!held && Date.now() < deadline) {
+      try {
+        await link(mine, path);
+        held = true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        if (await isStale(path, opts.staleMs ?? 10_000)) await unlink(path).catch(() => undefined);
+        else await new Promise((r) => setTimeout(r, (opts.pollMs ?? 15) * (0.5 + Math.random())));
+      }
     }
+  } finally {
+    await unlink(mine).catch(() => undefined);
   }
   try {
     return await fn();

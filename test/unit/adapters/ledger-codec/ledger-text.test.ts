@@ -98,17 +98,50 @@ const ledgerArb: fc.Arbitrary<Ledger> = fc.uniqueArray(fc.integer({ min: 1, max:
   }),
 );
 
+/**
+ * Ledgers whose strings avoid the yaml stringifier's known round-trip bugs (whitespace-only lines
+ * in multi-line text, see the BUG tests): printable ASCII words, spaces inside lines, and newlines.
+ */
+const readableText = fc
+  .array(fc.oneof(fc.string({ unit: "grapheme-ascii", maxLength: 12 }), fc.constantFrom("a: b", "# not a comment", "- item", "'q'", '"q"', "0x1F", "true", "null", "~", "|", "é", "x\u202ey")), { maxLength: 4 })
+  .map((parts) => parts.join("\n"))
+  .filter((s) => !s.split("\n").some((l) => l.length > 0 && l.trim() === "") && !/^\s|\s$/.test(s));
+
+const readableLedgerArb: fc.Arbitrary<Ledger> = fc.uniqueArray(fc.integer({ min: 1, max: 500 }), { minLength: 1, maxLength: 4 }).chain((ids) =>
+  fc.record({
+    schemaVersion: fc.constant(1),
+    nextId: fc.constant(Math.max(...ids) + 1),
+    tasks: fc.tuple(
+      ...ids.map((id) =>
+        fc.record({ id: fc.constant(id), title: readableText, body: readableText, labels: fc.array(readableText, { maxLength: 3 }), status: fc.constantFrom(...TASK_STATUSES), history: fc.array(fc.record({ at: isoTime, note: readableText }), { maxLength: 2 }) }),
+      ),
+    ),
+    jobs: fc.constant({}),
+    deliveries: fc.constant([]),
+  }),
+);
+
+const readableEditArb = editArbOf(
+  readableText,
+  fc.record({ id: fc.constant(10_000), title: readableText, body: readableText, labels: fc.array(readableText, { maxLength: 2 }) }),
+  fc.dictionary(fc.constantFrom("lastSlot", "activeTaskId", "note"), fc.oneof(readableText, smallInt), { noNullPrototype: true }),
+);
+
 /** An edit of a ledger: change, drop, move or add tasks, and change the header and the jobs. */
 type Edit = { kind: "retitle"; at: number; title: string } | { kind: "drop"; at: number } | { kind: "swap"; at: number } | { kind: "add"; task: Json } | { kind: "nextId"; value: number } | { kind: "job"; key: string; value: unknown };
 
-const editArb: fc.Arbitrary<Edit> = fc.oneof(
-  fc.record({ kind: fc.constant("retitle" as const), at: fc.nat(), title: text }),
-  fc.record({ kind: fc.constant("drop" as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant("swap" as const), at: fc.nat() }),
-  taskArb(10_000).map((task) => ({ kind: "add" as const, task })),
-  fc.record({ kind: fc.constant("nextId" as const), value: smallInt }),
-  fc.record({ kind: fc.constant("job" as const), key: anyKey, value: jsonLike }),
-);
+function editArbOf(str: fc.Arbitrary<string>, newTask: fc.Arbitrary<Json>, value: fc.Arbitrary<unknown>): fc.Arbitrary<Edit> {
+  return fc.oneof(
+    fc.record({ kind: fc.constant("retitle" as const), at: fc.nat(), title: str }),
+    fc.record({ kind: fc.constant("drop" as const), at: fc.nat() }),
+    fc.record({ kind: fc.constant("swap" as const), at: fc.nat() }),
+    newTask.map((task) => ({ kind: "add" as const, task })),
+    fc.record({ kind: fc.constant("nextId" as const), value: smallInt }),
+    fc.record({ kind: fc.constant("job" as const), key: anyKey, value }),
+  );
+}
+
+const editArb = editArbOf(text, taskArb(10_000), jsonLike);
 
 function applyEdits(ledger: Ledger, edits: readonly Edit[]): Ledger {
   let tasks = [...ledger.tasks];
@@ -126,6 +159,17 @@ function applyEdits(ledger: Ledger, edits: readonly Edit[]): Ledger {
     else if (e.kind === "job") next = { ...next, jobs: { ...next.jobs, [e.key]: e.value } };
   }
   return { ...next, tasks };
+}
+
+/** `value` with every string changed just enough to avoid the fast reader's documented gaps (U+2028/9, tab-led literal lines). */
+function clearOfReaderGaps<T>(value: T): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return v.replace(/[\u2028\u2029]/g, "\u2027").replace(/\n( *)\t/g, "\n$1_");
+    if (Array.isArray(v)) return v.map(walk);
+    if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
 }
 
 function fileLines(s: string): string[] {
@@ -239,19 +283,38 @@ describe("decodeLedgerText on canonical text (property)", () => {
   }, TIMEOUT);
 
   it(`after any edit, encode with the old layout equals a fresh render of the new value (${RUNS} runs)`, () => {
+    // Strings are kept clear of the fast reader's documented gaps: items it cannot read are edited with
+    // the yaml Document API (tested below), whose stringifier has round-trip bugs of its own.
     fc.assert(
-      fc.property(ledgerArb, fc.array(editArb, { minLength: 1, maxLength: 4 }), (ledger, edits) => {
+      fc.property(ledgerArb.map(clearOfReaderGaps), fc.array(editArb.map(clearOfReaderGaps), { minLength: 1, maxLength: 4 }), (ledger, edits) => {
+        expect(readerGap(ledger, false)).toBe(false);
         const { raw, layout } = decodeLedgerText(renderYaml(ledger));
         const next = applyEdits(raw as Ledger, edits);
         const out = encodeLedgerText(next, layout);
         expect(YAML.parse(out)).toEqual(next);
         expect(decodeLedgerText(out).raw).toEqual(next);
         // Canonical in, canonical out: what is copied is byte-identical to what would be rendered.
-        // Items the fast reader could not read are edited with the yaml Document API instead, which
-        // may write invisible characters raw (BUG test below), so both checks need canonical input.
-        if (!readerGap(ledger, false)) {
-          expect(out).toBe(renderYaml(next));
-          expect(out).not.toMatch(INVISIBLE);
+        expect(out).toBe(renderYaml(next));
+        expect(out).not.toMatch(INVISIBLE);
+      }),
+      { numRuns: RUNS },
+    );
+  }, TIMEOUT);
+
+  it(`with a comment in every task, edits go through the yaml Document API and keep values and comments (${RUNS} runs)`, () => {
+    fc.assert(
+      fc.property(readableLedgerArb, fc.array(readableEditArb, { minLength: 1, maxLength: 4 }), (ledger, edits) => {
+        const commented = renderYaml(ledger).replace(/^ {2}- id: (\d+)$/gm, "  # about task $1\n  - id: $1 # id $1");
+        const { raw, layout } = decodeLedgerText(commented);
+        expect(raw).toEqual(ledger);
+        expect(layout.blocks.find((b) => b.key === "tasks")?.items?.every((i) => !i.canonical)).toBe(true);
+        const next = applyEdits(raw as Ledger, edits);
+        const out = encodeLedgerText(next, layout);
+        expect(YAML.parse(out)).toEqual(next);
+        expect(decodeLedgerText(out).raw).toEqual(next);
+        for (const t of next.tasks) {
+          if ((t.id as number) >= 10_000) continue; // added by the edit: no comments
+          expect(out).toContain(`  # about task ${String(t.id)}\n  - id: ${String(t.id)} # id ${String(t.id)}\n`);
         }
       }),
       { numRuns: RUNS },
@@ -529,6 +592,26 @@ describe("known codec bugs (documented; each it.fails turns red when the bug is 
     const out = encodeLedgerText({ tasks: [{ id: 1, title: "x\u202ey\u200b" }] }, layout);
     expect(YAML.parse(out)).toEqual({ tasks: [{ id: 1, title: "x\u202ey\u200b" }] });
     expect(out).not.toMatch(INVISIBLE);
+  });
+
+  it.fails("BUG (data loss): a new value with a whitespace-only line, written into a commented task, reads back different", () => {
+    // yaml 2.9.1's stringifier writes " \n" as `|+` with a whitespace-only line, which reads back as "\n"
+    // (upstream eemeli/yaml #692 / PR #695). editLines does not check the round trip.
+    const { layout } = decodeLedgerText("tasks:\n  - id: 1 # c\n    body: old\n");
+    const out = encodeLedgerText({ tasks: [{ id: 1, body: " \n" }] }, layout);
+    expect(out).toBe("tasks:\n  - id: 1 # c\n    body: |+\n       \n");
+    expect(YAML.parse(out)).toEqual({ tasks: [{ id: 1, body: " \n" }] }); // today: body "\n"
+  });
+
+  it.fails("BUG (data loss): changing one field of a commented task can corrupt an unchanged double-quoted field", () => {
+    // editLines re-stringifies the whole item; yaml folds this long double-quoted scalar and writes the
+    // escaped-space line " " as "\\ ", which reads back as a backslash.
+    const src = 'tasks:\n  - id: 1 # c\n    title: a\n    note: "  indented\\n\\0\\0\\n \\n     \\n\\n"\n';
+    const { raw, layout } = decodeLedgerText(src);
+    const note = "  indented\n\u0000\u0000\n \n     \n\n";
+    expect(raw).toEqual({ tasks: [{ id: 1, title: "a", note }] });
+    const out = encodeLedgerText({ tasks: [{ id: 1, title: "b", note }] }, layout);
+    expect(YAML.parse(out)).toEqual({ tasks: [{ id: 1, title: "b", note }] }); // today: note has "\\" where " " was
   });
 
   it.fails("BUG: items without an id are matched by index, so removing one moves the comments onto its neighbours", () => {

@@ -15,7 +15,7 @@ function lines(text: string): string[] {
   return out;
 }
 
-const INLINE_VALUE = /^ *(?:- )*(?:(?:[A-Za-z_][\w-]*|"(?:[^"\\]|\\.)*"): |- )(.*)$/;
+const INLINE_VALUE = /^ *(?:- )*(?:(?:[A-Za-z_][\w-]*|"(?:[^"\\]|\\.)*"): |- )(.*)$/s;
 
 /**
  * A line whose inline value the fast reader misreads (BUG test below): it starts with a space or
