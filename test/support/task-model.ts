@@ -98,8 +98,9 @@ function statusAfterFailure(state: ModelState, attempts: ModelAttempt[], retryab
   const repeated =
     recent.length === 3 &&
     recent.every((a) => a.outcome !== "success" && a.errorClass === recent[0]?.errorClass && a.error === recent[0]?.error);
+  if (!retryable) return "failed";
   if (repeated) return "needs_help";
-  if (!retryable || modelFailures(state, attempts) >= state.maxAttempts) return "failed";
+  if (modelFailures(state, attempts) >= state.maxAttempts) return "failed";
   return "retrying";
 }
 
@@ -119,6 +120,9 @@ export function modelStep(state: ModelState, event: TaskEvent): Prediction {
   if (!MODEL_ACCEPTS[event.type].includes(state.status)) return refuse(`status ${state.status} does not accept ${event.type}`);
   switch (event.type) {
     case "route":
+      // re-routing never skips an approval gate; re-routing a task that asked for help resets its budget
+      if (state.status === "awaiting_approval") return accept(state, { hasRoute: true });
+      if (state.status === "needs_help") return accept(state, { status: "routed", hasRoute: true, budgetFrom: state.attempts.length + 1 });
       return accept(state, { status: "routed", hasRoute: true });
     case "require_approval":
       return accept(state, { status: "awaiting_approval" });
@@ -138,8 +142,9 @@ export function modelStep(state: ModelState, event: TaskEvent): Prediction {
     case "finish": {
       const attempt = openAttempt(state, event.key);
       if (typeof attempt === "string") return refuse(attempt);
-      const children = event.outcome === "delegate" ? new Set([...state.children, ...(event.children ?? [])]) : state.children;
-      if (event.outcome === "delegate" && children.size === 0) return refuse("delegation without children");
+      const added = (event.children ?? []).filter((c) => !state.children.has(c));
+      if (event.outcome === "delegate" && added.length === 0) return refuse("delegation without children");
+      const children = event.outcome === "delegate" ? new Set([...state.children, ...added]) : state.children;
       const status: TaskStatus =
         event.outcome === "done" ? "done" : event.outcome === "needs_help" ? "needs_help" : event.outcome === "delegate" ? "waiting" : "in_review";
       return accept(state, { status, children, attempts: closeLast(state, { key: attempt.key, open: false, outcome: "success" }) });

@@ -74,11 +74,11 @@ function endAttempt(attempt: Attempt, now: string, outcome: AttemptOutcome, extr
   return compact({ ...rest, ...extra, endedAt: now, outcome });
 }
 
-/** Where a failed attempt leads: retry, give up, or ask a person. */
+/** Where a failed attempt leads: give up, ask a person (same error three times), or retry. */
 function afterFailure(task: Task, attempts: Attempt[], retryable: boolean): TaskStatus {
-  const failures = failuresInBudget({ ...task, attempts });
+  if (!retryable) return "failed";
   if (sameErrorRepeated(attempts.filter((a) => a.n >= task.budgetFrom), 3)) return "needs_help";
-  if (!retryable || failures >= task.maxAttempts) return "failed";
+  if (failuresInBudget({ ...task, attempts }) >= task.maxAttempts) return "failed";
   return "retrying";
 }
 
@@ -87,8 +87,13 @@ type Change = { status: TaskStatus; patch?: Partial<Task>; effects?: Effect[]; n
 function decide(task: Task, event: TaskEvent, ctx: TransitionContext): Change {
   const sync: Effect = { kind: "sync_task", class: "github", taskId: task.id };
   switch (event.type) {
-    case "route":
-      return { status: "routed", patch: { route: event.route }, note: `${event.route.decidedBy}: ${event.route.reason}` };
+    case "route": {
+      // A new route never skips an approval gate, and a person re-routing a task that asked for
+      // help gives it a fresh attempt budget.
+      const status: TaskStatus = task.status === "awaiting_approval" ? "awaiting_approval" : "routed";
+      const patch: Partial<Task> = task.status === "needs_help" ? { route: event.route, budgetFrom: task.attempts.length + 1 } : { route: event.route };
+      return { status, patch, note: `${event.route.decidedBy}: ${event.route.reason}` };
+    }
     case "require_approval":
       return { status: "awaiting_approval", note: event.reason };
     case "approve":
@@ -130,8 +135,9 @@ function decide(task: Task, event: TaskEvent, ctx: TransitionContext): Change {
       const ended = endAttempt(attempt, ctx.now, "success", { usage: event.usage, sessionId: event.sessionId });
       const result = compact({ status: event.outcome, summary: event.summary, question: event.question });
       const status: TaskStatus = { done: "done", needs_help: "needs_help", delegate: "waiting", review: "in_review" }[event.outcome] as TaskStatus;
-      const children = event.outcome === "delegate" ? [...task.children, ...(event.children ?? []).filter((c) => !task.children.includes(c))] : task.children;
-      if (event.outcome === "delegate" && children.length === 0) throw new IllegalTransition(task, event, "a delegation needs at least one child");
+      const added = [...new Set(event.children ?? [])].filter((c) => !task.children.includes(c));
+      if (event.outcome === "delegate" && added.length === 0) throw new IllegalTransition(task, event, "a delegation needs at least one new child");
+      const children = event.outcome === "delegate" ? [...task.children, ...added] : task.children;
       return { status, patch: { attempts: replaceLast(task.attempts, ended), result, children }, attempt: attempt.n, note: event.summary };
     }
     case "fail": {
@@ -175,11 +181,14 @@ function decide(task: Task, event: TaskEvent, ctx: TransitionContext): Change {
  * IllegalTransition and the caller's task is untouched. Every accepted event appends exactly one
  * history entry carrying the event's payload, the time, the actor and the trace id.
  */
-export function transition(task: Task, event: TaskEvent, ctx: TransitionContext): TransitionResult {
-  if (!ACCEPTS[event.type].includes(task.status)) {
+export function transition(task: Task, input: TaskEvent, ctx: TransitionContext): TransitionResult {
+  if (!Object.hasOwn(ACCEPTS, input.type)) throw new IllegalTransition(task, input, "unknown event type");
+  if (!ACCEPTS[input.type].includes(task.status)) {
     const why = isTerminal(task.status) ? "the task is finished; only an explicit retry reopens it" : "not allowed from this status";
-    throw new IllegalTransition(task, event, why);
+    throw new IllegalTransition(task, input, why);
   }
+  // A plain-data copy: no undefined anywhere, no references to the caller's objects.
+  const event = JSON.parse(JSON.stringify(input)) as TaskEvent;
   const change = decide(task, event, ctx);
   const { type, ...payload } = event;
   const entry: HistoryEvent = compact({
@@ -191,8 +200,9 @@ export function transition(task: Task, event: TaskEvent, ctx: TransitionContext)
     attempt: change.attempt,
     traceId: ctx.traceId,
     note: change.note,
-    data: Object.keys(payload).length > 0 ? (JSON.parse(JSON.stringify(payload)) as Record<string, unknown>) : undefined,
+    data: Object.keys(payload).length > 0 ? payload : undefined,
   });
   const next: Task = compact({ ...task, ...change.patch, status: change.status, history: [...task.history, entry] });
+  if (next.status !== "retrying") delete next.retryAt;
   return { task: next, effects: change.effects ?? [{ kind: "sync_task", class: "github", taskId: task.id }] };
 }

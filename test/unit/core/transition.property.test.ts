@@ -613,10 +613,10 @@ describe("transition: model-based properties (R8)", () => {
       const acceptedTypes = new Set([...stats.accepted.keys()].map((k) => k.split(" ")[1]));
       expect([...acceptedTypes].sort()).toEqual([...ALL_EVENT_TYPES].sort());
       // Every way a reachable event can be refused. ("no route" and "no attempt in progress" are
-      // unreachable through events: a task never loses its route, and running always has an open attempt.)
-      expect([...stats.refused.keys()].sort()).toEqual(
-        ["budget spent", "delegation without children", "key mismatch", "key reused", "wrong status"].sort(),
-      );
+      // unreachable through events: a task never loses its route, and running always has an open attempt.
+      // "budget spent" is unreachable too: a spent budget fails the task or asks for help, and both
+      // ways back, retry and answer or re-route, open a fresh budget.)
+      expect([...stats.refused.keys()].sort()).toEqual(["delegation without children", "key mismatch", "key reused", "wrong status"].sort());
       for (const step of [
         "running fail retrying",
         "running fail failed",
@@ -766,26 +766,25 @@ describe("transition properties: negative controls (the checker catches broken r
 });
 
 // ---------------------------------------------------------------------------------------------
-// Known defects found by these properties. `it.fails` passes while the defect exists; when
-// transition.ts is fixed, the test starts failing: turn it into a plain `it`.
+// Defects these properties found once, kept as regression tests.
 // ---------------------------------------------------------------------------------------------
 
-describe("transition: known defects", () => {
+describe("transition: regressions found by the properties", () => {
   const ctx = (minute: number): TransitionContext => ({ now: new Date(BASE_MS + minute * 60_000).toISOString(), by: "router", traceId: traceFor(minute) });
   const fresh = (): Task => addTask(emptyLedger(), { source: { kind: "cli" }, title: "t" }, ctx(0)).task;
 
-  it.fails("an event type the table does not know is refused with IllegalTransition (today: TypeError)", () => {
+  it("an event type the table does not know is refused with IllegalTransition", () => {
     // replayHistory feeds history entries (type: any string) back into transition.
     expect(() => transition(fresh(), { type: "created" } as unknown as TaskEvent, ctx(1))).toThrow(IllegalTransition);
   });
 
-  it.fails("an event whose only payload field is explicitly undefined replays to the same task (today: data: {} vs no data)", () => {
+  it("an event whose only payload field is explicitly undefined replays to the same task", () => {
     // e.g. `{ type: "cancel", reason: args.reason }` with no reason given; same for reject and retry.
     const task = transition(fresh(), { type: "cancel", reason: undefined }, ctx(1)).task;
     expect(replayHistory(task.history)).toStrictEqual(task);
   });
 
-  it.fails("a route whose optional model is explicitly undefined keeps the task plain data (today: route.model: undefined)", () => {
+  it("a route whose optional model is explicitly undefined keeps the task plain data", () => {
     const route = { agent: "claude", model: undefined, profile: "bugfix", complexity: "low", reason: "r", decidedBy: "rule" } as const;
     const task = transition(fresh(), { type: "route", route }, ctx(1)).task;
     expect(JSON.parse(JSON.stringify(task))).toStrictEqual(task);
