@@ -21,7 +21,7 @@ export async function validateLedger(store: LedgerStore): Promise<ValidationRepo
     const { ledger } = await store.read();
     for (const task of ledger.tasks) {
       try {
-        if (!same(replayHistory(task.history), task)) report.warnings.push(`task ${task.id}: its history does not replay to its current fields (edited by hand?)`);
+        if (!same(replayHistory(task.history, task), task)) report.warnings.push(`task ${task.id}: its history does not replay to its current fields (edited by hand?)`);
       } catch (err) {
         report.warnings.push(`task ${task.id}: its history cannot be replayed: ${err instanceof Error ? err.message : String(err)}`);
       }

@@ -26,7 +26,8 @@ function lineOf(layout: LedgerLayout, path: readonly (string | number)[]): numbe
   if (!item) return block.line;
   const key = path.slice(2).findLast((p) => typeof p === "string");
   if (key === undefined) return item.line;
-  const at = item.lines.findIndex((l) => new RegExp(`^\\s*(?:- )?"?${key.replace(/[^\w-]/g, "")}"?:`).test(l));
+  const pattern = new RegExp(`^\\s*(?:- )?"?${key.replace(/[^\w-]/g, "")}"?:`);
+  const at = item.text.split("\n").findIndex((l) => pattern.test(l));
   return at < 0 ? item.line : item.line + at;
 }
 
@@ -50,16 +51,27 @@ export function decodeLedger(text: string, file: string, location: string): Deco
   }
   const check = checkLedger(decoded.raw);
   if (!check.ok) throw invalid(file, location, check.problems.map((p) => ({ ...p, line: lineOf(decoded.layout, p.path) })));
+  return { ledger: check.ledger, layout: decoded.layout, origin: originOf(check.ledger, decoded.layout) };
+}
+
+/** Maps each item object of `ledger` to the piece of text it was read from or written as. */
+function originOf(ledger: Ledger, layout: LedgerLayout): WeakMap<object, ItemLayout> {
   const origin = new WeakMap<object, ItemLayout>();
-  for (const block of decoded.layout.blocks) {
-    const values = (check.ledger as Record<string, unknown>)[block.key];
+  for (const block of layout.blocks) {
+    const values = (ledger as Record<string, unknown>)[block.key];
     if (!block.items || !Array.isArray(values)) continue;
     block.items.forEach((item, i) => {
       const v: unknown = values[i];
       if (typeof v === "object" && v !== null) origin.set(v, item);
     });
   }
-  return { ledger: check.ledger, layout: decoded.layout, origin };
+  return origin;
+}
+
+/** The text to store, and the ledger as decoded from it (so a long-lived store need not re-read it). */
+export interface EncodedLedger {
+  text: string;
+  decoded: DecodedLedger;
 }
 
 /**
@@ -67,7 +79,7 @@ export function decodeLedger(text: string, file: string, location: string): Deco
  * that are not the very objects read from `prev` are validated again, so a write costs in
  * proportion to what changed. An invalid ledger is refused with E_LEDGER_INVALID.
  */
-export function encodeLedger(next: Ledger, file: string, location: string, prev?: DecodedLedger): string {
+export function encodeLedger(next: Ledger, file: string, location: string, prev?: DecodedLedger): EncodedLedger {
   const problems: LedgerProblem[] = [];
   const { tasks: _tasks, ...top } = next;
   const header = LedgerHeader.safeParse(top);
@@ -83,7 +95,8 @@ export function encodeLedger(next: Ledger, file: string, location: string, prev?
       fix: "This is a bug in the code that changed the ledger; the ledger on disk is unchanged.",
     });
   }
-  return encodeLedgerText(next, prev?.layout, prev?.origin);
+  const { text, layout } = encodeLedgerText(next, prev?.layout, prev?.origin);
+  return { text, decoded: { ledger: next, layout, origin: originOf(next, layout) } };
 }
 
 /** An archive file: the tasks of one month, in the order they were archived. */
@@ -104,8 +117,8 @@ export function decodeArchive(text: string, file: string, location: string): Tas
 
 /** Appends tasks to an archive file's text (null: a new file), keeping what is there byte for byte. */
 export function appendArchive(existing: string | null, month: string, tasks: readonly Task[]): string {
-  if (existing === null) return encodeLedgerText({ schemaVersion: 1, month, tasks });
+  if (existing === null) return encodeLedgerText({ schemaVersion: 1, month, tasks }).text;
   const { raw, layout } = decodeLedgerText(existing);
   const old = (raw as { tasks?: unknown[] }).tasks ?? [];
-  return encodeLedgerText({ ...(raw as Record<string, unknown>), tasks: [...old, ...tasks] }, layout);
+  return encodeLedgerText({ ...(raw as Record<string, unknown>), tasks: [...old, ...tasks] }, layout).text;
 }

@@ -10,10 +10,11 @@ import { renderSequenceItem, renderTopLevel } from "./render-yaml.ts";
  * read by the fast reader; anything else (comments inside, other styles) by the `yaml` package.
  */
 export interface ItemLayout {
-  /** Comment and blank lines before the item. */
-  leading: string[];
-  lines: string[];
-  /** 1-based line of the item's dash in the file. */
+  /** Comment and blank lines before the item ("" when none), joined with newlines. */
+  leading: string;
+  /** The item's lines joined with newlines, no trailing newline. */
+  text: string;
+  /** 1-based line of the item's dash in the file it was read from (0 when rendered by a write). */
   line: number;
   value: unknown;
   canonical: boolean;
@@ -21,9 +22,9 @@ export interface ItemLayout {
 
 export interface BlockLayout {
   key: string;
-  leading: string[];
-  /** Lines of the block (header included) when it is not itemized. */
-  lines: string[];
+  leading: string;
+  /** The block's text (header included) when it is not itemized; else the trivia after the last item. */
+  text: string;
   line: number;
   value: unknown;
   canonical: boolean;
@@ -34,7 +35,7 @@ export interface BlockLayout {
 
 export interface LedgerLayout {
   blocks: BlockLayout[];
-  trailer: string[];
+  trailer: string;
 }
 
 /** A YAML syntax error with the 1-based line it was found on. */
@@ -60,7 +61,7 @@ function isTriviaAt(line: string, indent: number): boolean {
   return t === "" || (t.startsWith("#") && line.length - t.length <= indent);
 }
 
-/** Parses text with the full `yaml` parser; `offset` maps its lines back to the file's. */
+/** Parses text with the full `yaml` parser; `offset` (0-based line) maps its lines to the file's. */
 function parseFull(text: string, offset: number): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const err = doc.errors[0];
@@ -68,43 +69,49 @@ function parseFull(text: string, offset: number): unknown {
   return doc.toJS({ maxAliasCount: 100 });
 }
 
-function parseItem(lines: string[], start: number, indent: number): { value: unknown; canonical: boolean } {
+function joinLines(lines: readonly string[], start: number, end: number): string {
+  return start >= end ? "" : lines.slice(start, end).join("\n");
+}
+
+function parseItem(lines: string[], start: number, end: number, indent: number): { value: unknown; canonical: boolean } {
   try {
-    return { value: readCanonicalItem(lines, 0, lines.length, indent), canonical: true };
+    return { value: readCanonicalItem(lines, start, end, indent), canonical: true };
   } catch (err) {
     if (!(err instanceof NotCanonical)) throw err;
   }
-  const value = parseFull(lines.join("\n"), start);
+  const value = parseFull(joinLines(lines, start, end), start);
   if (!Array.isArray(value) || value.length !== 1) throw new YamlSyntaxError(start + 1, "a sequence item could not be read on its own");
   return { value: value[0], canonical: false };
 }
 
-function splitItems(block: BlockLayout, body: string[], firstLine: number): void {
-  const first = body.findIndex((l) => !isTrivia(l));
-  if (first < 0) return;
-  const dash = body[first] as string;
+/** Splits the body of a block sequence (lines[from, to)) into items; false when it is not one. */
+function splitItems(block: BlockLayout, lines: string[], from: number, to: number): boolean {
+  let first = from;
+  while (first < to && isTrivia(lines[first] as string)) first++;
+  if (first >= to) return false;
+  const dash = lines[first] as string;
   const indent = dash.length - dash.trimStart().length;
-  if (dash[indent] !== "-" || !(dash.length === indent + 1 || dash[indent + 1] === " ")) return;
+  if (dash[indent] !== "-" || !(dash.length === indent + 1 || dash[indent + 1] === " ")) return false;
   const starts: number[] = [];
-  for (let i = first; i < body.length; i++) {
-    const l = body[i] as string;
-    if (l[indent] === "-" && l.length - l.trimStart().length === indent) starts.push(i);
+  for (let i = first; i < to; i++) {
+    const l = lines[i] as string;
+    if (l.charCodeAt(indent) === 45 /* - */ && (indent === 0 || l.charCodeAt(indent - 1) === 32) && l.length - l.trimStart().length === indent) starts.push(i);
   }
   const items: ItemLayout[] = [];
-  let leadingStart = 0;
+  let leadingStart = from;
   for (let k = 0; k < starts.length; k++) {
     const s = starts[k] as number;
-    let e = k + 1 < starts.length ? (starts[k + 1] as number) : body.length;
-    while (e > s + 1 && isTriviaAt(body[e - 1] as string, indent)) e--;
-    const lines = body.slice(s, e);
-    const parsed = parseItem(lines, firstLine + s, indent);
-    items.push({ leading: body.slice(leadingStart, s), lines, line: firstLine + s + 1, ...parsed });
+    let e = k + 1 < starts.length ? (starts[k + 1] as number) : to;
+    while (e > s + 1 && isTriviaAt(lines[e - 1] as string, indent)) e--;
+    const parsed = parseItem(lines, s, e, indent);
+    items.push({ leading: joinLines(lines, leadingStart, s), text: joinLines(lines, s, e), line: s + 1, ...parsed });
     leadingStart = e;
   }
   block.items = items;
   block.itemIndent = indent;
   block.value = items.map((i) => i.value);
-  block.lines = body.slice(leadingStart); // trailing trivia after the last item
+  block.text = joinLines(lines, leadingStart, to);
+  return true;
 }
 
 /** Splits and parses ledger text. Throws YamlSyntaxError (with a line) on invalid YAML. */
@@ -112,113 +119,125 @@ export function decodeLedgerText(text: string): { raw: unknown; layout: LedgerLa
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
   const blocks: BlockLayout[] = [];
-  let leading: string[] = [];
+  let leadingStart = 0;
   let i = 0;
   while (i < lines.length) {
     const line = lines[i] as string;
     if (isTrivia(line)) {
-      leading.push(line);
       i++;
       continue;
     }
     if (!TOP_KEY.test(line)) return decodeWhole(text);
     let e = i + 1;
-    while (e < lines.length && (isTrivia(lines[e] as string) || (lines[e] as string).startsWith(" ") || (lines[e] as string).startsWith("-"))) e++;
+    while (e < lines.length) {
+      const c = (lines[e] as string).charCodeAt(0);
+      if (c === 32 || c === 45 || isTrivia(lines[e] as string)) e++;
+      else break;
+    }
     let end = e;
-    while (end > i + 1 && isTrivia(lines[end - 1] as string) && !(lines[end - 1] as string).startsWith(" ")) end--;
-    const blockLines = lines.slice(i, end);
-    const block: BlockLayout = { key: "", leading, lines: blockLines, line: i + 1, value: undefined, canonical: true };
-    const header = blockLines[0] as string;
-    const colon = header.startsWith('"') ? header.indexOf('":') + 1 : header.indexOf(":");
-    block.key = header.startsWith('"') ? (JSON.parse(header.slice(0, colon)) as string) : header.slice(0, colon);
-    if (header.length === colon + 1) splitItems(block, blockLines.slice(1), i + 1);
-    if (!block.items) {
+    while (end > i + 1 && isTrivia(lines[end - 1] as string) && (lines[end - 1] as string).charCodeAt(0) !== 32) end--;
+    const colon = line.startsWith('"') ? line.indexOf('":') + 1 : line.indexOf(":");
+    const key = line.startsWith('"') ? (JSON.parse(line.slice(0, colon)) as string) : line.slice(0, colon);
+    const block: BlockLayout = { key, leading: joinLines(lines, leadingStart, i), text: "", line: i + 1, value: undefined, canonical: true };
+    if (line.length !== colon + 1 || !splitItems(block, lines, i + 1, end)) {
+      block.text = joinLines(lines, i, end);
       try {
-        block.value = (readCanonical(blockLines) as Record<string, unknown>)[block.key];
+        block.value = (readCanonical(lines, i, end) as Record<string, unknown>)[key];
       } catch (err) {
         if (!(err instanceof NotCanonical)) throw err;
         block.canonical = false;
-        block.value = (parseFull(blockLines.join("\n"), i) as Record<string, unknown> | null)?.[block.key];
+        block.value = (parseFull(block.text, i) as Record<string, unknown> | null)?.[key];
       }
     }
-    if (blocks.some((b) => b.key === block.key)) throw new YamlSyntaxError(i + 1, `duplicate top-level key "${block.key}"`);
+    if (blocks.some((b) => b.key === key)) throw new YamlSyntaxError(i + 1, `duplicate top-level key "${key}"`);
     blocks.push(block);
-    leading = [];
+    leadingStart = end;
     i = end;
   }
   const raw = Object.fromEntries(blocks.map((b) => [b.key, b.value]));
-  return { raw, layout: { blocks, trailer: leading } };
+  return { raw, layout: { blocks, trailer: joinLines(lines, leadingStart, lines.length) } };
 }
 
 /** Fallback for files that do not split into top-level blocks: one block holding the document. */
 function decodeWhole(text: string): { raw: unknown; layout: LedgerLayout } {
   const raw = parseFull(text, 0);
-  const lines = text.split("\n");
-  if (lines.at(-1) === "") lines.pop();
-  return { raw, layout: { blocks: [{ key: "", leading: [], lines, line: 1, value: raw, canonical: false }], trailer: [] } };
+  return { raw, layout: { blocks: [{ key: "", leading: "", text: text.replace(/\n$/, ""), line: 1, value: raw, canonical: false }], trailer: "" } };
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** Re-renders `lines` (non-canonical YAML) so they hold `value`, keeping comments. */
-function editLines(lines: string[], value: unknown, dedent: number): string[] {
-  const doc = parseDocument(lines.map((l) => l.slice(dedent)).join("\n"));
+/** Re-renders `text` (non-canonical YAML) so it holds `value`, keeping comments. */
+function editText(text: string, value: unknown, indent: number): string {
+  const pad = " ".repeat(indent);
+  const doc = parseDocument(text.split("\n").map((l) => l.slice(indent)).join("\n"));
   doc.contents = updateNode(doc, doc.contents, value) as typeof doc.contents;
-  const pad = " ".repeat(dedent);
-  return String(doc).replace(/\n$/, "").split("\n").map((l) => (l === "" ? l : pad + l));
+  return String(doc).replace(/\n$/, "").split("\n").map((l) => (l === "" ? l : pad + l)).join("\n");
 }
 
 function itemKey(value: unknown, index: number): string {
-  if (typeof value === "object" && value !== null && "id" in value) return `id:${String((value).id)}`;
+  if (typeof value === "object" && value !== null && "id" in value) return `id:${String((value as { id: unknown }).id)}`;
   return `ix:${index}`;
 }
 
-function renderItems(block: BlockLayout, next: unknown[], origin: WeakMap<object, ItemLayout>): string[] {
-  const indent = block.itemIndent ?? 2;
-  const prevByKey = new Map((block.items ?? []).map((it, ix) => [itemKey(it.value, ix), it]));
-  const out: string[] = [];
-  next.forEach((value, ix) => {
+function renderItems(block: BlockLayout | undefined, next: readonly unknown[], origin: WeakMap<object, ItemLayout>, indent: number): ItemLayout[] {
+  const prevByKey = new Map((block?.items ?? []).map((it, ix) => [itemKey(it.value, ix), it]));
+  const pad = " ".repeat(indent);
+  return next.map((value, ix) => {
     const same = typeof value === "object" && value !== null ? origin.get(value) : undefined;
-    const prev = same ?? prevByKey.get(itemKey(value, ix));
-    if (prev) out.push(...prev.leading);
-    if (prev && (same !== undefined || sameJson(prev.value, value))) out.push(...prev.lines);
-    else if (prev && !prev.canonical) out.push(...editLines(prev.lines, [value], indent));
-    else out.push(...renderSequenceItem(value, " ".repeat(indent)));
+    if (same) return same;
+    const prev = prevByKey.get(itemKey(value, ix));
+    if (prev && sameJson(prev.value, value)) return prev;
+    const text = prev && !prev.canonical ? editText(prev.text, [value], indent) : renderSequenceItem(value, pad).join("\n");
+    return { leading: prev?.leading ?? "", text, line: 0, value, canonical: prev ? prev.canonical : true };
   });
-  return out;
 }
 
 /**
- * Renders `next` as ledger text. With the layout of the text it came from, unchanged pieces are
- * copied verbatim (an item counts as unchanged when `origin` maps the very object to it), changed
- * canonical pieces are rendered canonically, and changed hand-edited pieces are edited in place.
+ * Renders `next` as ledger text, and the layout of that text. With the layout of the text it came
+ * from, unchanged pieces are copied verbatim (an item counts as unchanged when `origin` maps the
+ * very object to it), changed canonical pieces are rendered canonically, and changed hand-edited
+ * pieces are edited in place.
  */
-export function encodeLedgerText(next: Record<string, unknown>, layout?: LedgerLayout, origin: WeakMap<object, ItemLayout> = new WeakMap()): string {
+export function encodeLedgerText(next: Record<string, unknown>, layout?: LedgerLayout, origin: WeakMap<object, ItemLayout> = new WeakMap()): { text: string; layout: LedgerLayout } {
   const blocks = layout?.blocks ?? [];
-  if (blocks.length === 1 && blocks[0]?.key === "") {
-    const whole = blocks[0];
-    return `${editLines(whole.lines, next, 0).join("\n")}\n`;
+  const whole = blocks.length === 1 && blocks[0]?.key === "" ? blocks[0] : undefined;
+  if (whole) {
+    const text = editText(whole.text, next, 0);
+    return { text: `${text}\n`, layout: { blocks: [{ ...whole, text, value: next }], trailer: "" } };
   }
-  const out: string[] = [];
-  const keys = [...blocks.map((b) => b.key).filter((k) => next[k] !== undefined), ...Object.keys(next).filter((k) => !blocks.some((b) => b.key === k))];
+  const byKey = new Map(blocks.map((b) => [b.key, b]));
+  const keys = [...blocks.map((b) => b.key).filter((k) => next[k] !== undefined), ...Object.keys(next).filter((k) => !byKey.has(k) && next[k] !== undefined)];
+  const chunks: string[] = [];
+  const out: BlockLayout[] = [];
   for (const key of keys) {
     const value = next[key];
-    if (value === undefined) continue;
-    const prev = blocks.find((b) => b.key === key);
-    if (!prev) {
-      out.push(...renderTopLevel(key, value));
+    const prev = byKey.get(key);
+    const leading = prev?.leading ?? "";
+    if (leading) chunks.push(leading);
+    if (Array.isArray(value) && value.length > 0 && (prev?.items || !prev || prev.canonical)) {
+      const indent = prev?.itemIndent ?? 2;
+      const items = renderItems(prev, value, origin, indent);
+      const header = (renderTopLevel(key, [])[0] as string).slice(0, -" []".length);
+      chunks.push(header);
+      for (const item of items) {
+        if (item.leading) chunks.push(item.leading);
+        chunks.push(item.text);
+      }
+      const trailing = prev?.items ? prev.text : "";
+      if (trailing) chunks.push(trailing);
+      out.push({ key, leading, text: trailing, line: 0, value, canonical: true, items, itemIndent: indent });
       continue;
     }
-    out.push(...prev.leading);
-    if (prev.items && Array.isArray(value) && value.length > 0) {
-      out.push((renderTopLevel(key, [])[0] as string).slice(0, -" []".length));
-      out.push(...renderItems(prev, value, origin), ...prev.lines);
-    } else if (sameJson(prev.value, value)) out.push(...prev.lines);
-    else if (prev.canonical || prev.items) out.push(...renderTopLevel(key, value));
-    else out.push(...editLines(prev.lines, { [key]: value }, 0));
+    let text: string;
+    if (prev && !prev.items && sameJson(prev.value, value)) text = prev.text;
+    else if (prev && !prev.canonical && !prev.items) text = editText(prev.text, { [key]: value }, 0);
+    else text = renderTopLevel(key, value).join("\n");
+    chunks.push(text);
+    out.push({ key, leading, text, line: 0, value, canonical: prev?.items ? true : (prev?.canonical ?? true) });
   }
-  out.push(...(layout?.trailer ?? []));
-  return `${out.join("\n")}\n`;
+  const trailer = layout?.trailer ?? "";
+  if (trailer) chunks.push(trailer);
+  return { text: `${chunks.join("\n")}\n`, layout: { blocks: out, trailer } };
 }

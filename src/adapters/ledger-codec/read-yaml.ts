@@ -21,6 +21,8 @@ function indentOf(c: Cursor, line: string): number {
 }
 
 const KEY_LINE = /^([A-Za-z_][A-Za-z0-9_-]*):(?: (.*))?$/;
+/** KEY_LINE matched in place from `lastIndex`, without slicing the line first. */
+const KEY_AT = /([A-Za-z_][A-Za-z0-9_-]*):(?: (.*))?$/y;
 const QUOTED_KEY_LINE = /^("(?:[^"\\]|\\.)*"):(?: (.*))?$/;
 const LITERAL_HEADER = /^\|([1-9])?([-+])?$/;
 
@@ -104,6 +106,7 @@ function parseMapping(c: Cursor, indent: number, first?: string): Record<string,
   const obj: Record<string, unknown> = {};
   let content = first;
   for (;;) {
+    let m: RegExpExecArray | null;
     if (content === undefined) {
       if (c.i >= c.end) break;
       const line = c.lines[c.i] as string;
@@ -111,9 +114,11 @@ function parseMapping(c: Cursor, indent: number, first?: string): Record<string,
       const ind = indentOf(c, line);
       if (ind < indent) break;
       if (ind > indent) throw new NotCanonical(c.i, "unexpected indentation");
-      content = line.slice(indent);
+      KEY_AT.lastIndex = indent;
+      m = KEY_AT.exec(line) ?? QUOTED_KEY_LINE.exec(line.slice(indent));
+    } else {
+      m = KEY_LINE.exec(content) ?? QUOTED_KEY_LINE.exec(content);
     }
-    const m = KEY_LINE.exec(content) ?? QUOTED_KEY_LINE.exec(content);
     if (!m) throw new NotCanonical(c.i, "not a canonical mapping entry");
     const key = m[1] as string;
     const name = key.startsWith('"') ? parseQuoted(c, key) : key;

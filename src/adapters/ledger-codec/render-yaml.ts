@@ -60,7 +60,7 @@ function renderEntry(head: string, value: unknown, indent: string, out: string[]
 }
 
 function renderSequence(items: readonly unknown[], indent: string, out: string[]): void {
-  for (const item of items) out.push(...renderSequenceItem(item, indent));
+  for (const item of items) for (const line of renderSequenceItem(item, indent)) out.push(line);
 }
 
 /** One block-sequence item (`- …`) at `indent`, as lines. */
@@ -95,6 +95,8 @@ export function renderTopLevel(key: string, value: unknown): string[] {
  */
 export function renderYaml(doc: Record<string, unknown>): string {
   const out: string[] = [];
-  for (const [key, value] of Object.entries(doc)) if (value !== undefined) out.push(...renderTopLevel(key, value));
+  for (const [key, value] of Object.entries(doc)) {
+    if (value !== undefined) for (const line of renderTopLevel(key, value)) out.push(line);
+  }
   return `${out.join("\n")}\n`;
 }

@@ -12,6 +12,10 @@ const NAN = /^\.(?:nan|NaN|NAN)$/;
 
 /** Resolves a plain scalar to its core-schema value. */
 export function resolvePlain(text: string): unknown {
+  // Fast path: only scalars starting with these characters can be anything but a string.
+  const c = text.charCodeAt(0);
+  const special = text.length === 0 || (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46 || c === 126 || "nNtTfF".includes(text[0] as string);
+  if (!special) return text;
   if (NULL.test(text)) return null;
   if (BOOL.test(text)) return text[0] === "t" || text[0] === "T";
   if (INT.test(text)) return Number.parseInt(text, 10);

@@ -85,8 +85,8 @@ export class GitLedgerStore implements LedgerStore {
   async write(change: LedgerWrite, expectedHead: string | null): Promise<WriteOutcome> {
     await this.refuseCheckedOutBranch();
     const prev = this.last?.head === expectedHead ? this.last.decoded : undefined;
-    const text = encodeLedger(change.ledger, this.opts.path, this.location, prev);
-    const updates = new Map<string, string>([[this.opts.path, await git(this.opts.cwd, ["hash-object", "-w", "--stdin"], text)]]);
+    const encoded = encodeLedger(change.ledger, this.opts.path, this.location, prev);
+    const updates = new Map<string, string>([[this.opts.path, await git(this.opts.cwd, ["hash-object", "-w", "--stdin"], encoded.text)]]);
     for (const batch of change.archive ?? []) {
       const path = this.archivePath(batch.month);
       const existing = expectedHead ? await this.blobText(expectedHead, path) : null;
@@ -96,7 +96,8 @@ export class GitLedgerStore implements LedgerStore {
     const commit = await git(this.opts.cwd, ["commit-tree", tree, ...(expectedHead ? ["-p", expectedHead] : []), "-F", "-"], change.message);
     const moved = await this.compareAndSwap(commit, expectedHead, change.message);
     if (!moved) return { ok: false, conflict: true, actualHead: await this.head() };
-    this.last = undefined;
+    // What we wrote is what the next read at this head would decode: keep it, skip the re-read.
+    this.last = { head: commit, decoded: encoded.decoded };
     return { ok: true, head: commit };
   }
 

@@ -85,7 +85,7 @@ async function mergeCommit(store: GitLedgerStore, o: SyncOptions, local: string,
   }
   const file = store.archiveDir;
   const updates = new Map<string, string>();
-  updates.set(store.path, await git(o.cwd, ["hash-object", "-w", "--stdin"], encodeLedger(merged.ledger, store.path, store.location, theirs ?? undefined)));
+  updates.set(store.path, await git(o.cwd, ["hash-object", "-w", "--stdin"], encodeLedger(merged.ledger, store.path, store.location, theirs ?? undefined).text));
   const [localArchive, remoteArchive] = await Promise.all([archiveFiles(o.cwd, local, file), archiveFiles(o.cwd, remote, file)]);
   for (const [name, sha] of localArchive) {
     const theirSha = remoteArchive.get(name);

@@ -42,7 +42,7 @@ export class MemoryLedgerStore implements LedgerStore {
     await Promise.resolve();
     if (expectedHead !== this.head) return { ok: false, conflict: true, actualHead: this.head };
     const prev = this.last?.head === expectedHead ? this.last.decoded : undefined;
-    const text = encodeLedger(change.ledger, "ledger.yml", this.location, prev);
+    const { text } = encodeLedger(change.ledger, "ledger.yml", this.location, prev);
     for (const batch of change.archive ?? []) {
       this.archives.set(batch.month, appendArchive(this.archives.get(batch.month) ?? null, batch.month, batch.tasks));
     }

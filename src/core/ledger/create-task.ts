@@ -4,12 +4,14 @@ import type { Task } from "./task.ts";
 import { NewTaskInput } from "./task.ts";
 
 /**
- * Builds a new task with the id `id`. Its first history entry holds the normalised input, so the
- * history alone rebuilds the task (see replay-history.ts).
+ * Builds a new task with the id `id`. Its first history entry holds the normalised input except the
+ * content (title, body, labels), which no transition changes and which the task itself carries, so
+ * the history plus the content rebuild the task (see replay-history.ts) without storing the body twice.
  */
 export function createTask(id: number, input: NewTaskInput, ctx: TransitionContext): Task {
   const normal = NewTaskInput.parse(input);
-  const data: Record<string, unknown> = JSON.parse(JSON.stringify({ id, ...normal })) as Record<string, unknown>;
+  const { title: _title, body: _body, labels: _labels, ...config } = normal;
+  const data: Record<string, unknown> = JSON.parse(JSON.stringify({ id, ...config })) as Record<string, unknown>;
   const task: Task = {
     id,
     source: normal.source,

@@ -1,0 +1,69 @@
+// npm run bench — prints tables of medians. Figures depend on the machine and its load; compare ratios.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseDocument } from "yaml";
+import { mutateLedger } from "../src/app/mutate-ledger.ts";
+import { decodeLedgerText } from "../src/adapters/ledger-codec/ledger-text.ts";
+import { renderYaml } from "../src/adapters/ledger-codec/render-yaml.ts";
+import { GitLedgerStore } from "../src/adapters/ledger-git/git-ledger-store.ts";
+import { systemBackoff } from "../src/adapters/system/system.ts";
+import { addTask } from "../src/core/ledger/create-task.ts";
+import type { Ledger } from "../src/core/ledger/ledger.ts";
+import { freshLedger, realisticLedger } from "./ledger-fixture.ts";
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+}
+
+async function time(runs: number, fn: () => unknown): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    xs.push(performance.now() - t);
+  }
+  return median(xs);
+}
+
+const fmt = (ms: number): string => (ms < 10 ? ms.toFixed(2) : ms.toFixed(0));
+const branch = "agent-router/ledger";
+
+function addOne(store: GitLedgerStore, k: number): Promise<unknown> {
+  const now = new Date().toISOString();
+  return mutateLedger(
+    store,
+    ({ ledger }) => {
+      const added = addTask(ledger, { source: { kind: "cli" }, title: `bench ${k}` }, { now, by: "bench", traceId: "00-bench-01" });
+      return { ledger: added.ledger, result: null, summary: `bench ${k}` };
+    },
+    { backoff: systemBackoff, traceId: "00-bench-01", now },
+  );
+}
+
+async function ledgerRow(kind: string, n: number, ledger: Ledger): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "ar-bench-"));
+  execFileSync("git", ["init", "-q", "-b", "main"], { cwd: dir });
+  const text = renderYaml(ledger as unknown as Record<string, unknown>);
+  await new GitLedgerStore({ cwd: dir, branch, path: "ledger.yml" }).write({ ledger, message: "seed" }, null);
+  const runs = n >= 10_000 ? 5 : n >= 1_000 ? 9 : 21;
+  let k = 0;
+  // Cold: a new store per mutate, as in a fresh CLI process: read, parse, validate, apply, write.
+  const cold = await time(runs, () => addOne(new GitLedgerStore({ cwd: dir, branch, path: "ledger.yml" }), k++));
+  // Warm: one long-lived store (serve loop, app): after its own write it keeps what it wrote.
+  const warmStore = new GitLedgerStore({ cwd: dir, branch, path: "ledger.yml" });
+  await addOne(warmStore, k++);
+  const warm = await time(runs, () => addOne(warmStore, k++));
+  const alone = await time(runs, () => renderYaml(decodeLedgerText(text).raw as Record<string, unknown>));
+  const yamlPkg = n <= 1_000 ? fmt(await time(3, () => String(parseDocument(text)))) : "-";
+  rmSync(dir, { recursive: true, force: true });
+  return `| ${kind} | ${n} | ${(text.length / 1048576).toFixed(1)} | ${fmt(cold)} | ${fmt(warm)} | ${fmt(alone)} | ${(cold / alone).toFixed(2)} | ${yamlPkg} |`;
+}
+
+console.log(`\nLedger mutate (read, apply, validate, write a git commit) — ${cpus()[0]?.model ?? "cpu"} ×${cpus().length}, node ${process.version}, load ${loadavg()[0]?.toFixed(1)}`);
+console.log("| tasks | n | MB | cold mutate ms | warm mutate ms | parse+serialise ms | cold ÷ parse+serialise | yaml pkg parse+stringify ms |");
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
+for (const n of [100, 1_000, 10_000]) console.log(await ledgerRow("new (as `add` makes)", n, freshLedger(n)));
+for (const n of [100, 1_000, 10_000]) console.log(await ledgerRow("finished (route, run, usage)", n, realisticLedger(n)));
