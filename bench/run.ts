@@ -46,7 +46,7 @@ function addOne(store: GitLedgerStore, k: number): Promise<unknown> {
 async function ledgerRow(kind: string, n: number, ledger: Ledger): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "ar-bench-"));
   execFileSync("git", ["init", "-q", "-b", "main"], { cwd: dir });
-  const text = renderYaml(ledger as unknown as Record<string, unknown>);
+  const text = renderYaml(ledger);
   await new GitLedgerStore({ cwd: dir, branch, path: "ledger.yml" }).write({ ledger, message: "seed" }, null);
   const runs = n >= 10_000 ? 5 : n >= 1_000 ? 9 : 21;
   let k = 0;

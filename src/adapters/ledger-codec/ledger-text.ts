@@ -177,7 +177,7 @@ function editText(text: string, value: unknown, indent: number): string {
 }
 
 function itemKey(value: unknown, index: number): string {
-  if (typeof value === "object" && value !== null && "id" in value) return `id:${String((value as { id: unknown }).id)}`;
+  if (typeof value === "object" && value !== null && "id" in value) return `id:${String((value).id)}`;
   return `ix:${index}`;
 }
 

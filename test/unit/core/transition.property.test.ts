@@ -552,7 +552,7 @@ function checkScenario(reducer: Reducer, sc: Scenario, stats?: Stats): void {
 
     let replayed: Task;
     try {
-      replayed = replayHistory(task.history);
+      replayed = replayHistory(task.history, task);
     } catch (err) {
       throw new Violation("replay", `replayHistory threw ${String(err)}`);
     }
@@ -781,7 +781,7 @@ describe("transition: regressions found by the properties", () => {
   it("an event whose only payload field is explicitly undefined replays to the same task", () => {
     // e.g. `{ type: "cancel", reason: args.reason }` with no reason given; same for reject and retry.
     const task = transition(fresh(), { type: "cancel", reason: undefined }, ctx(1)).task;
-    expect(replayHistory(task.history)).toStrictEqual(task);
+    expect(replayHistory(task.history, task)).toStrictEqual(task);
   });
 
   it("a route whose optional model is explicitly undefined keeps the task plain data", () => {

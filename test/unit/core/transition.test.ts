@@ -96,6 +96,6 @@ describe("transition", () => {
     task = transition(task, { type: "heartbeat", key: "k1", leaseUntil: ctxAt(60).now }, ctxAt(20)).task;
     task = transition(task, { type: "finish", key: "k1", outcome: "delegate", children: [7, 8] }, ctxAt(30)).task;
     task = transition(task, { type: "children_settled" }, ctxAt(40)).task;
-    expect(replayHistory(task.history)).toEqual(task);
+    expect(replayHistory(task.history, task)).toEqual(task);
   });
 });

@@ -108,3 +108,36 @@ export function readerGap(value: unknown, inMapping: boolean): boolean {
 
 /** Raw characters the writer must never leave in the file: C0/C1 controls (but tab and LF), zero-width and bidi controls. */
 export const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u0084\u0086-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
+
+function lines(text: string): string[] {
+  const out = text.split("\n");
+  if (out.at(-1) === "") out.pop();
+  return out;
+}
+
+const INLINE_VALUE = /^ *(?:- )*(?:(?:[A-Za-z_][\w-]*|"(?:[^"\\]|\\.)*"): |- )(.*)$/s;
+
+/**
+ * A line whose inline value the fast reader misreads (BUG tests in render-read.test.ts): it starts with a space or
+ * tab beyond the one after `key:`/`-`, or, when not quoted, holds a tab (`x\t# comment`, `1\t`).
+ */
+function whitespaceMisread(text: string): boolean {
+  return lines(text).some((l) => {
+    const value = INLINE_VALUE.exec(l)?.[1];
+    return value !== undefined && (/^[ \t]/.test(value) || (!value.startsWith('"') && value.includes("\t")));
+  });
+}
+
+/** A plain key that the core schema reads as null or a boolean (BUG test in render-read.test.ts: `null:` → "null", yaml → ""). */
+function nonStringPlainKey(text: string): boolean {
+  return lines(text).some((l) => /^ *(?:- )*(?:null|Null|NULL|true|True|TRUE|false|False|FALSE):(?: |$)/.test(l));
+}
+
+/**
+ * True when hand-edited text hits one of the fast reader's known misreads (the BUG (soundness) tests
+ * in render-read.test.ts): whitespace after `key:`/`-`, tabs in plain values, null/boolean plain
+ * keys, carriage returns.
+ */
+export function knownMisread(text: string): boolean {
+  return whitespaceMisread(text) || nonStringPlainKey(text) || text.includes("\r");
+}

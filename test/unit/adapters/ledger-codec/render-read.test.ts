@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { NotCanonical, readCanonical, readCanonicalItem } from "../../../../src/adapters/ledger-codec/read-yaml.ts";
 import { renderSequenceItem, renderYaml } from "../../../../src/adapters/ledger-codec/render-yaml.ts";
-import { INVISIBLE, jsonDocument, jsonLike, readerGap } from "./arbitraries.ts";
+import { INVISIBLE, jsonDocument, jsonLike, knownMisread, readerGap } from "./arbitraries.ts";
 
 /** Runs per property; CODEC_RUNS=… raises it for a longer hunt. */
 const RUNS = Number(process.env.CODEC_RUNS ?? 2_500);
@@ -13,24 +13,6 @@ function lines(text: string): string[] {
   const out = text.split("\n");
   if (out.at(-1) === "") out.pop();
   return out;
-}
-
-const INLINE_VALUE = /^ *(?:- )*(?:(?:[A-Za-z_][\w-]*|"(?:[^"\\]|\\.)*"): |- )(.*)$/s;
-
-/**
- * A line whose inline value the fast reader misreads (BUG test below): it starts with a space or
- * tab beyond the one after `key:`/`-`, or, when not quoted, holds a tab (`x\t# comment`, `1\t`).
- */
-function whitespaceMisread(text: string): boolean {
-  return lines(text).some((l) => {
-    const value = INLINE_VALUE.exec(l)?.[1];
-    return value !== undefined && (/^[ \t]/.test(value) || (!value.startsWith('"') && value.includes("\t")));
-  });
-}
-
-/** A plain key that the core schema reads as null or a boolean (BUG test below: `null:` → "null", yaml → ""). */
-function nonStringPlainKey(text: string): boolean {
-  return lines(text).some((l) => /^ *(?:- )*(?:null|Null|NULL|true|True|TRUE|false|False|FALSE):(?: |$)/.test(l));
 }
 
 function read(text: string): unknown {
@@ -111,7 +93,7 @@ describe("renderYaml → yaml / readCanonical round trip (property)", () => {
         if (yamlDoc.errors.length > 0) return; // invalid YAML: the fast reader's answer does not matter
         const got = tryRead(text);
         if (!("value" in got)) return;
-        if (whitespaceMisread(text) || nonStringPlainKey(text) || text.includes("\r")) {
+        if (knownMisread(text)) {
           knownGap++; // BUGs below: extra whitespace, tabs, null/boolean plain keys, CRLF in literals
           return;
         }
