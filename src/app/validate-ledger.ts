@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import { isRouterError } from "../core/errors.ts";
 import { replayHistory } from "../core/ledger/replay-history.ts";
 import type { LedgerStore } from "../core/ports.ts";
@@ -5,10 +6,6 @@ import type { LedgerStore } from "../core/ports.ts";
 export interface ValidationReport {
   errors: string[];
   warnings: string[];
-}
-
-function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**
@@ -21,7 +18,7 @@ export async function validateLedger(store: LedgerStore): Promise<ValidationRepo
     const { ledger } = await store.read();
     for (const task of ledger.tasks) {
       try {
-        if (!same(replayHistory(task.history, task), task)) report.warnings.push(`task ${task.id}: its history does not replay to its current fields (edited by hand?)`);
+        if (!isDeepStrictEqual(replayHistory(task.history, task), task)) report.warnings.push(`task ${task.id}: its history does not replay to its current fields (edited by hand?)`);
       } catch (err) {
         report.warnings.push(`task ${task.id}: its history cannot be replayed: ${err instanceof Error ? err.message : String(err)}`);
       }

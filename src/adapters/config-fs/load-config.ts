@@ -94,6 +94,9 @@ export function parseConfig(text: string, file: string): Omit<LoadedConfig, "exi
         for (const key of issue.keys) {
           problems.push({ file, path: [...base, key], severity: "error", message: `unknown key "${key}"${suggest(key, base)}`, line: lineOf(doc, lc, [...base, key]) });
         }
+      } else if (issue.code === "invalid_key") {
+        const why = issue.issues[0]?.message ?? issue.message;
+        problems.push({ file, path: base, severity: "error", message: `invalid name "${String(base.at(-1) ?? "")}": ${why}`, line: lineOf(doc, lc, base) });
       } else {
         problems.push({ file, path: base, severity: "error", message: issue.message, line: lineOf(doc, lc, base) });
       }
@@ -118,5 +121,5 @@ export async function loadConfig(root: string): Promise<LoadedConfig> {
 }
 
 export function formatConfigProblem(p: LocatedConfigProblem): string {
-  return `${p.file}${p.line ? `:${p.line}` : ""} ${formatPath(p.path) || "(top level)"}: ${p.severity === "warning" ? "warning: " : ""}${p.message}`;
+  return `${p.file}${p.line ? `:${p.line}` : ""} ${formatPath(p.path) || "(top level)"}: ${p.message}`;
 }

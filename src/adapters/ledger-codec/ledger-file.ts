@@ -41,16 +41,22 @@ function invalid(file: string, location: string, problems: LocatedProblem[], ext
 
 /** Parses and validates ledger text. Throws E_LEDGER_INVALID naming the file, line, path and problem. */
 export function decodeLedger(text: string, file: string, location: string): DecodedLedger {
+  if (text.trim() === "") throw invalid(file, location, [{ path: [], message: "the file is empty", line: 1 }]);
+  // Every write ends the file with a newline: without one, the file was most likely cut off.
+  const cut: LocatedProblem[] = text.endsWith("\n")
+    ? []
+    : [{ path: [], message: "the file does not end with a newline, so it was probably cut off (if it is complete, add the final newline)", line: text.split("\n").length }];
   let decoded: ReturnType<typeof decodeLedgerText>;
   try {
     decoded = decodeLedgerText(text);
   } catch (err) {
-    if (err instanceof YamlSyntaxError) throw invalid(file, location, [{ path: [], message: `YAML syntax: ${err.message}`, line: err.line }]);
-    if (err instanceof Error && /alias/i.test(err.message)) throw invalid(file, location, [{ path: [], message: err.message }]);
+    if (err instanceof YamlSyntaxError) throw invalid(file, location, [{ path: [], message: `YAML syntax: ${err.message}`, line: err.line }, ...cut]);
+    if (err instanceof Error && /alias/i.test(err.message)) throw invalid(file, location, [{ path: [], message: err.message }, ...cut]);
     throw err;
   }
   const check = checkLedger(decoded.raw);
-  if (!check.ok) throw invalid(file, location, check.problems.map((p) => ({ ...p, line: lineOf(decoded.layout, p.path) })));
+  if (!check.ok) throw invalid(file, location, [...check.problems.map((p) => ({ ...p, line: lineOf(decoded.layout, p.path) })), ...cut]);
+  if (cut.length > 0) throw invalid(file, location, cut);
   return { ledger: check.ledger, layout: decoded.layout, origin: originOf(check.ledger, decoded.layout) };
 }
 

@@ -65,7 +65,10 @@ function isTriviaAt(line: string, indent: number): boolean {
 function parseFull(text: string, offset: number): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const err = doc.errors[0];
-  if (err) throw new YamlSyntaxError((err.linePos?.[0]?.line ?? 1) + offset, err.message.split("\n")[0] ?? err.message);
+  if (err) {
+    const first = (err.message.split("\n")[0] ?? err.message).replace(/ at line \d+, column \d+:?$/, "");
+    throw new YamlSyntaxError((err.linePos?.[0]?.line ?? 1) + offset, first);
+  }
   return doc.toJS({ maxAliasCount: 100 });
 }
 
@@ -114,8 +117,21 @@ function splitItems(block: BlockLayout, lines: string[], from: number, to: numbe
   return true;
 }
 
-/** Splits and parses ledger text. Throws YamlSyntaxError (with a line) on invalid YAML. */
+/**
+ * Splits and parses ledger text. Throws YamlSyntaxError (with a line) on invalid YAML. A piece that
+ * fails on its own is located by parsing the whole file, which sees where, say, a quote opened.
+ */
 export function decodeLedgerText(text: string): { raw: unknown; layout: LedgerLayout } {
+  try {
+    return decodePieces(text);
+  } catch (err) {
+    if (!(err instanceof YamlSyntaxError)) throw err;
+    parseFull(text, 0);
+    throw err;
+  }
+}
+
+function decodePieces(text: string): { raw: unknown; layout: LedgerLayout } {
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
   const blocks: BlockLayout[] = [];

@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { userInfo } from "node:os";
 import type { AppDeps } from "../../app/app-deps.ts";
 import { RouterError } from "../../core/errors.ts";
@@ -16,6 +17,8 @@ export interface CliContext {
 
 /** Finds the repository, loads its config and wires the local adapters. */
 export async function buildCliContext(cwd: string, opts: { allowInvalidConfig?: boolean } = {}): Promise<CliContext> {
+  const dir = await stat(cwd).catch(() => null);
+  if (!dir?.isDirectory()) throw new RouterError("E_USAGE", `${cwd} is not a directory`, { cwd }, { fix: "Pass an existing directory with -C, or run agent-router inside your repository." });
   const top = await runGit(cwd, ["rev-parse", "--show-toplevel"]);
   if (top.code !== 0) {
     throw new RouterError("E_GIT", `${cwd} is not inside a git repository`, { cwd }, { fix: "Run agent-router inside your repository (or `git init` first), or pass -C <dir>." });
