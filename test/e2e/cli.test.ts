@@ -294,11 +294,7 @@ describe("add, list and show", () => {
       expect(r.stderr).not.toContain("task 3");
     });
 
-    // BUG (src/app/validate-ledger.ts, same()): the replayed task is compared with the stored one by
-    // JSON.stringify, which depends on key order. A task read from the ledger has its keys in schema
-    // order (route right after budgetFrom) while transition() appends `route` (and `result`) at the
-    // end, so every task that was ever routed gets "its history does not replay to its current
-    // fields (edited by hand?)" although the two are deeply equal (node:util isDeepStrictEqual).
+    // Regression: replay was once compared by JSON.stringify, so key order alone raised a warning.
     it("validate gives no replay warning for tasks moved through the state machine", async () => {
       const r = await ok(repo, "validate");
       expect(r.stderr).toBe("");
@@ -378,9 +374,7 @@ describe("validate: the config", () => {
       expect(r.stderr).toMatch(/^warning: .*agent-router\.yml:2 ledger\.archiveAfterDays: .*0 archives finished tasks on the next write\n$/);
     });
 
-    // BUG (src/entrypoints/cli/program.ts validate + formatConfigProblem): a warning is printed as
-    // "warning: .github/agent-router.yml:2 ledger.archiveAfterDays: warning: 0 archives …": the
-    // program prefixes "warning: " and formatConfigProblem adds it again.
+    // Regression: warnings were once prefixed twice.
     it("prints the word warning once per warning", async () => {
       writeFileSync(join(repo, CONFIG), ["ledger:", "  archiveAfterDays: 0", ""].join("\n"));
       const r = await cli(repo, "validate");
@@ -502,12 +496,7 @@ describe("validate and add on a corrupted ledger", () => {
     sh(repo, "update-ref", REF, good, head(repo));
   });
 
-  // BUG (src/adapters/ledger-codec/ledger-text.ts, parseItem/parseFull): a task item that does not
-  // fit the canonical reader is parsed on its own, so the yaml package's message carries a line
-  // counted from the start of the item ("at line 4, column 18"), which contradicts the file line in
-  // front of it ("ledger.yml:7"). In a ledger whose task bodies are unquoted, an unterminated quote
-  // in task 1's title is even reported at the end of the item (ledger.yml:35 in a manual run),
-  // where parsing the whole file puts it at line 7.
+  // Regression: an item parsed on its own once reported lines counted from the item, or from its end.
   it("a YAML syntax error names one line, the right one", async () => {
     const text = goodText.replace("    title: first\n", '    title: "first\n');
     const bad = plant(text);
@@ -523,12 +512,7 @@ describe("validate and add on a corrupted ledger", () => {
     }
   });
 
-  // BUG (validation gap, src/adapters/ledger-codec + src/core/ledger/ledger.ts): a file cut off in
-  // the middle of a line is accepted when what is left happens to be schema-valid (here: inside a
-  // history entry's traceId, so the entry loses its data and the file its final newline, and jobs/
-  // deliveries fall back to defaults). validate exits 0 with only a "history cannot be replayed"
-  // warning, and add then writes over the truncated ledger, making the loss permanent. Every file
-  // the encoder writes ends with a newline, so a missing one is a cheap truncation signal.
+  // Regression: a file cut off mid-line whose remains were schema-valid was once accepted and written over.
   it("a ledger truncated mid-line is refused even when the rest parses", async () => {
     const cut = goodText.indexOf("traceId: 00-", goodText.indexOf("  - id: 2")) + "traceId: 00-".length + 8;
     const text = goodText.slice(0, cut);
@@ -691,9 +675,7 @@ describe.concurrent("-C <dir>", () => {
     expect(relative.title).toBe("from a subdirectory");
   });
 
-  // BUG (src/adapters/ledger-git/run-git.ts): spawning git in a directory that does not exist fails
-  // with ENOENT, which runGit reports as "could not run git: spawn git ENOENT" with the fix
-  // "Install git and make sure it is on PATH", blaming git instead of the -C directory.
+  // Regression: a missing -C directory was once reported as git not being installed.
   it("a -C directory that does not exist is named in the error", async () => {
     const missing = join(tempDir(), "no-such-dir");
     const r = await cli(tempDir(), "-C", missing, "list");

@@ -199,10 +199,7 @@ describe("parseConfig: unknown keys", () => {
     expect(p).toMatchObject({ path: ["agents", "My_Agent"], line: 3, severity: "error" });
   });
 
-  // BUG (src/adapters/config-fs/load-config.ts parseConfig): zod 4 reports a bad record key as an
-  // "invalid_key" issue whose own message is the generic "Invalid key in record"; the schema's
-  // message ("agent names are lower-case letters, digits and dashes") sits in issue.issues and is
-  // dropped, so the user is not told what a valid agent name looks like.
+  // Regression: zod's invalid_key issue once hid the schema's explanation of valid agent names.
   it("explains what a valid agent name is", () => {
     const p = only(yaml("agents:", "  My_Agent:", "    type: command", "    command: [x]"));
     expect(p.message).toContain("lower-case letters, digits and dashes");
