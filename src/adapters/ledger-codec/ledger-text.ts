@@ -1,7 +1,9 @@
-import { parseDocument } from "yaml";
+import { isDeepStrictEqual } from "node:util";
+import { isScalar, parseDocument, visit } from "yaml";
 import { updateNode } from "./edit-document.ts";
 import { NotCanonical, readCanonical, readCanonicalItem } from "./read-yaml.ts";
-import { renderSequenceItem, renderTopLevel } from "./render-yaml.ts";
+import { renderSequenceItem, renderTopLevel, renderYaml } from "./render-yaml.ts";
+import { escapeInvisible, hasRawInvisible } from "./yaml-scalars.ts";
 
 /**
  * The ledger file as blocks (one per top-level key) and, for block sequences such as `tasks`, one
@@ -63,13 +65,19 @@ function isTriviaAt(line: string, indent: number): boolean {
 
 /** Parses text with the full `yaml` parser; `offset` (0-based line) maps its lines to the file's. */
 function parseFull(text: string, offset: number): unknown {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  // The trailing newline matters: yaml misses a quote left open at the very end of its input.
+  const doc = parseDocument(text.endsWith("\n") ? text : `${text}\n`, { prettyErrors: true, uniqueKeys: true });
   const err = doc.errors[0];
   if (err) {
     const first = (err.message.split("\n")[0] ?? err.message).replace(/ at line \d+, column \d+:?$/, "");
     throw new YamlSyntaxError((err.linePos?.[0]?.line ?? 1) + offset, first);
   }
-  return doc.toJS({ maxAliasCount: 100 });
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // An unresolved alias or an alias bomb: yaml throws while building values, with no position.
+    throw new YamlSyntaxError(offset + 1, e instanceof Error ? e.message : String(e));
+  }
 }
 
 function joinLines(lines: readonly string[], start: number, end: number): string {
@@ -94,6 +102,7 @@ function splitItems(block: BlockLayout, lines: string[], from: number, to: numbe
   if (first >= to) return false;
   const dash = lines[first] as string;
   const indent = dash.length - dash.trimStart().length;
+  if (dash.slice(0, indent).includes("\t")) return false;
   if (dash[indent] !== "-" || !(dash.length === indent + 1 || dash[indent + 1] === " ")) return false;
   const starts: number[] = [];
   for (let i = first; i < to; i++) {
@@ -119,17 +128,21 @@ function splitItems(block: BlockLayout, lines: string[], from: number, to: numbe
 
 /**
  * Splits and parses ledger text. Throws YamlSyntaxError (with a line) on invalid YAML. A piece that
- * fails on its own is located by parsing the whole file, which sees where, say, a quote opened.
+ * fails on its own is settled by parsing the whole file, which also sees where, say, a quote opened.
  */
 export function decodeLedgerText(text: string): { raw: unknown; layout: LedgerLayout } {
   try {
     return decodePieces(text);
   } catch (err) {
-    if (!(err instanceof YamlSyntaxError)) throw err;
-    parseFull(text, 0);
-    throw err;
+    // A piece that fails on its own (an alias to another block, an odd key, a real syntax error):
+    // the whole file decides, and its parser reports a real error at the right line.
+    if (!(err instanceof YamlSyntaxError) && !(err instanceof NeedsWholeFile) && !(err instanceof SyntaxError)) throw err;
+    return decodeWhole(text);
   }
 }
+
+/** Raised when a block cannot be read as a piece of its own. */
+class NeedsWholeFile extends Error {}
 
 function decodePieces(text: string): { raw: unknown; layout: LedgerLayout } {
   const lines = text.split("\n");
@@ -146,8 +159,10 @@ function decodePieces(text: string): { raw: unknown; layout: LedgerLayout } {
     if (!TOP_KEY.test(line)) return decodeWhole(text);
     let e = i + 1;
     while (e < lines.length) {
-      const c = (lines[e] as string).charCodeAt(0);
-      if (c === 32 || c === 45 || isTrivia(lines[e] as string)) e++;
+      const l = lines[e] as string;
+      const c = l.charCodeAt(0);
+      // Continuation: indented lines, trivia, and items of a sequence written at column 0.
+      if (c === 32 || (c === 45 && (l.length === 1 || l.charCodeAt(1) === 32)) || isTrivia(l)) e++;
       else break;
     }
     let end = e;
@@ -162,7 +177,9 @@ function decodePieces(text: string): { raw: unknown; layout: LedgerLayout } {
       } catch (err) {
         if (!(err instanceof NotCanonical)) throw err;
         block.canonical = false;
-        block.value = (parseFull(block.text, i) as Record<string, unknown> | null)?.[key];
+        const parsed = parseFull(block.text, i) as Record<string, unknown> | null;
+        if (parsed === null || typeof parsed !== "object" || Object.keys(parsed).length !== 1 || !Object.hasOwn(parsed, key)) throw new NeedsWholeFile();
+        block.value = parsed[key];
       }
     }
     if (blocks.some((b) => b.key === key)) throw new YamlSyntaxError(i + 1, `duplicate top-level key "${key}"`);
@@ -184,29 +201,53 @@ function sameJson(a: unknown, b: unknown): boolean {
   return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** Re-renders `text` (non-canonical YAML) so it holds `value`, keeping comments. */
-function editText(text: string, value: unknown, indent: number): string {
+/**
+ * Re-renders `text` (hand-edited YAML) so it holds `value`, keeping its comments; null when the
+ * result would not read back as exactly `value` or would hold raw invisible characters (the yaml
+ * stringifier has such corners), in which case the caller writes the piece canonically.
+ */
+function editText(text: string, value: unknown, indent: number): string | null {
   const pad = " ".repeat(indent);
-  const doc = parseDocument(text.split("\n").map((l) => l.slice(indent)).join("\n"));
-  doc.contents = updateNode(doc, doc.contents, value) as typeof doc.contents;
-  return String(doc).replace(/\n$/, "").split("\n").map((l) => (l === "" ? l : pad + l)).join("\n");
+  try {
+    const doc = parseDocument(text.split("\n").map((l) => (l.startsWith(pad) ? l.slice(indent) : l.trimStart())).join("\n"));
+    if (doc.errors.length > 0) return null;
+    doc.contents = updateNode(doc, doc.contents, value) as typeof doc.contents;
+    // Strings with invisible characters go double-quoted, where they can be written as escapes.
+    visit(doc, {
+      Scalar(_key, node) {
+        if (isScalar(node) && typeof node.value === "string" && hasRawInvisible(node.value)) node.type = "QUOTE_DOUBLE";
+      },
+    });
+    const out = escapeInvisible(String(doc));
+    const check = parseDocument(out, { uniqueKeys: true });
+    if (check.errors.length > 0 || hasRawInvisible(out) || !isDeepStrictEqual(check.toJS({ maxAliasCount: 100 }), value)) return null;
+    return out.replace(/\n$/, "").split("\n").map((l) => (l === "" ? l : pad + l)).join("\n");
+  } catch {
+    return null;
+  }
 }
 
-function itemKey(value: unknown, index: number): string {
-  if (typeof value === "object" && value !== null && "id" in value) return `id:${String((value).id)}`;
-  return `ix:${index}`;
+/** Items with an id are matched by id; others by their whole value, so a removal moves no comment. */
+function itemKey(value: unknown): string {
+  if (typeof value === "object" && value !== null && "id" in value) return `id:${JSON.stringify((value).id)}`;
+  return `value:${JSON.stringify(value)}`;
 }
 
 function renderItems(block: BlockLayout | undefined, next: readonly unknown[], origin: WeakMap<object, ItemLayout>, indent: number): ItemLayout[] {
-  const prevByKey = new Map((block?.items ?? []).map((it, ix) => [itemKey(it.value, ix), it]));
+  const prevByKey = new Map<string, ItemLayout[]>();
+  for (const it of block?.items ?? []) {
+    const key = itemKey(it.value);
+    prevByKey.set(key, [...(prevByKey.get(key) ?? []), it]);
+  }
   const pad = " ".repeat(indent);
-  return next.map((value, ix) => {
+  return next.map((value) => {
     const same = typeof value === "object" && value !== null ? origin.get(value) : undefined;
     if (same) return same;
-    const prev = prevByKey.get(itemKey(value, ix));
+    const prev = prevByKey.get(itemKey(value))?.shift();
     if (prev && sameJson(prev.value, value)) return prev;
-    const text = prev && !prev.canonical ? editText(prev.text, [value], indent) : renderSequenceItem(value, pad).join("\n");
-    return { leading: prev?.leading ?? "", text, line: 0, value, canonical: prev ? prev.canonical : true };
+    const edited = prev && !prev.canonical ? editText(prev.text, [value], indent) : null;
+    const text = edited ?? renderSequenceItem(value, pad).join("\n");
+    return { leading: prev?.leading ?? "", text, line: 0, value, canonical: edited === null };
   });
 }
 
@@ -220,7 +261,7 @@ export function encodeLedgerText(next: Record<string, unknown>, layout?: LedgerL
   const blocks = layout?.blocks ?? [];
   const whole = blocks.length === 1 && blocks[0]?.key === "" ? blocks[0] : undefined;
   if (whole) {
-    const text = editText(whole.text, next, 0);
+    const text = editText(whole.text, next, 0) ?? renderYaml(next).replace(/\n$/, "");
     return { text: `${text}\n`, layout: { blocks: [{ ...whole, text, value: next }], trailer: "" } };
   }
   const byKey = new Map(blocks.map((b) => [b.key, b]));
@@ -247,11 +288,17 @@ export function encodeLedgerText(next: Record<string, unknown>, layout?: LedgerL
       continue;
     }
     let text: string;
-    if (prev && !prev.items && sameJson(prev.value, value)) text = prev.text;
-    else if (prev && !prev.canonical && !prev.items) text = editText(prev.text, { [key]: value }, 0);
-    else text = renderTopLevel(key, value).join("\n");
+    let canonical = true;
+    if (prev && !prev.items && sameJson(prev.value, value)) {
+      text = prev.text;
+      canonical = prev.canonical;
+    } else {
+      const edited = prev && !prev.canonical && !prev.items ? editText(prev.text, { [key]: value }, 0) : null;
+      canonical = edited === null;
+      text = edited ?? renderTopLevel(key, value).join("\n");
+    }
     chunks.push(text);
-    out.push({ key, leading, text, line: 0, value, canonical: prev?.items ? true : (prev?.canonical ?? true) });
+    out.push({ key, leading, text, line: 0, value, canonical });
   }
   const trailer = layout?.trailer ?? "";
   if (trailer) chunks.push(trailer);

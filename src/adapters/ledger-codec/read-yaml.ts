@@ -37,6 +37,12 @@ function parseQuoted(c: Cursor, text: string): string {
   throw new NotCanonical(c.i, "quoted scalar outside the JSON escape subset");
 }
 
+function spacesOf(line: string): number {
+  let n = 0;
+  while (line.charCodeAt(n) === 32) n++;
+  return n;
+}
+
 function parseLiteral(c: Cursor, header: string, parentIndent: number): string {
   const m = LITERAL_HEADER.exec(header);
   if (!m) throw new NotCanonical(c.i, "unsupported block scalar");
@@ -45,13 +51,14 @@ function parseLiteral(c: Cursor, header: string, parentIndent: number): string {
   const parts: string[] = [];
   while (c.i < c.end) {
     const line = c.lines[c.i] as string;
+    if (line.includes("\r")) throw new NotCanonical(c.i, "carriage return in a block scalar");
     if (line.trim() === "") {
-      if (contentIndent < 0 && line.length > 0) throw new NotCanonical(c.i, "whitespace line before block content");
+      if (line.includes("\t") || (contentIndent < 0 && line.length > 0)) throw new NotCanonical(c.i, "whitespace line in block content");
       parts.push(contentIndent >= 0 ? line.slice(contentIndent) : "");
       c.i++;
       continue;
     }
-    const ind = indentOf(c, line);
+    const ind = spacesOf(line);
     if (contentIndent < 0) {
       if (ind <= parentIndent) break;
       contentIndent = ind;
@@ -75,6 +82,7 @@ function parseLiteral(c: Cursor, header: string, parentIndent: number): string {
 
 function parseInline(c: Cursor, text: string, parentIndent: number): unknown {
   const ch = text[0];
+  if (ch === " " || ch === "\t") throw new NotCanonical(c.i, "extra whitespace before a value");
   if (ch === '"') {
     const v = parseQuoted(c, text);
     c.i++;
@@ -87,7 +95,7 @@ function parseInline(c: Cursor, text: string, parentIndent: number): unknown {
   if (ch === undefined || "-?:,[]{}#&*!|>'%@`".includes(ch)) {
     if (!(ch === "-" && text.length > 1 && text[1] !== " ")) throw new NotCanonical(c.i - 1, `unsupported scalar ${text.slice(0, 20)}`);
   }
-  if (text.includes(" #") || text.includes(": ") || text.endsWith(":") || text.endsWith(" ")) {
+  if (text.includes(" #") || text.includes(": ") || text.endsWith(":") || text.endsWith(" ") || text.includes("\t")) {
     throw new NotCanonical(c.i - 1, "comment or mapping inside a plain scalar");
   }
   return resolvePlain(text);
@@ -123,6 +131,7 @@ function parseMapping(c: Cursor, indent: number, first?: string): Record<string,
     const key = m[1] as string;
     const name = key.startsWith('"') ? parseQuoted(c, key) : key;
     if (Object.hasOwn(obj, name)) throw new NotCanonical(c.i, `duplicate key ${name}`);
+    if (name === "__proto__" || (!key.startsWith('"') && resolvePlain(name) !== name)) throw new NotCanonical(c.i, `key ${name} needs the full parser`);
     const rest = m[2];
     if (rest === undefined || rest === "") {
       c.i++;

@@ -63,7 +63,7 @@ function renderSequence(items: readonly unknown[], indent: string, out: string[]
   for (const item of items) for (const line of renderSequenceItem(item, indent)) out.push(line);
 }
 
-/** One block-sequence item (`- …`) at `indent`, as lines. */
+/** One block-sequence item (`- …`) at `indent`, as entries to join with newlines (a literal block is one entry). */
 export function renderSequenceItem(item: unknown, indent: string): string[] {
   const out: string[] = [];
   if (isRecord(item) && Object.values(item).some((v) => v !== undefined)) {
@@ -81,7 +81,7 @@ export function renderSequenceItem(item: unknown, indent: string): string[] {
   return out;
 }
 
-/** One top-level `key: value` block, as lines. */
+/** One top-level `key: value` block, as entries to join with newlines. */
 export function renderTopLevel(key: string, value: unknown): string[] {
   const out: string[] = [];
   renderEntry(`${renderKey(key)}:`, value, "", out);
@@ -98,5 +98,5 @@ export function renderYaml(doc: Record<string, unknown>): string {
   for (const [key, value] of Object.entries(doc)) {
     if (value !== undefined) for (const line of renderTopLevel(key, value)) out.push(line);
   }
-  return `${out.join("\n")}\n`;
+  return out.length === 0 ? "{}\n" : `${out.join("\n")}\n`;
 }

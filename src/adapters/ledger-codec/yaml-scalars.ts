@@ -48,11 +48,24 @@ export function isPlainKey(s: string): boolean {
 
 // Characters YAML does not allow raw in a double-quoted scalar, beyond what JSON already escapes.
 // Zero-width and bidi controls are escaped too, so nothing in the file is invisible to a reviewer.
-const NON_PRINTABLE = /[\u007f-\u0084\u0086-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufffe\uffff]/g;
+const NON_PRINTABLE = /[\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff\ufffe\uffff]/g;
+
+/** True when `text` holds a character that the canonical writer would escape (invisible or non-printable). */
+export function hasRawInvisible(text: string): boolean {
+  NON_PRINTABLE.lastIndex = 0;
+  const found = NON_PRINTABLE.test(text);
+  NON_PRINTABLE.lastIndex = 0;
+  return found;
+}
+
+/** Replaces invisible and non-printable characters with \\u escapes (valid inside double quotes). */
+export function escapeInvisible(text: string): string {
+  return text.replace(NON_PRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
 
 /** A double-quoted scalar: JSON's escapes are a subset of YAML's, plus non-printables escaped. */
 export function quote(s: string): string {
-  return JSON.stringify(s).replace(NON_PRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return escapeInvisible(JSON.stringify(s));
 }
 
 const LITERAL_UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u0084\u0086-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufffe\uffff\ud800-\udfff\u2028\u2029]/;

@@ -88,56 +88,5 @@ export const jsonLike: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((ti
 
 export const jsonDocument: fc.Arbitrary<Record<string, unknown>> = fc.dictionary(anyKey, jsonLike, { minKeys: 1, maxKeys: 6, noNullPrototype: true });
 
-/**
- * Values the fast reader (read-yaml.ts) cannot read back from the writer's own output; it throws
- * NotCanonical for them and the caller falls back to the `yaml` package (see the BUG tests):
- * - a double-quoted mapping value holding U+2028 or U+2029 (its `(.*)` stops at them);
- * - a literal block with a line that starts with spaces and then a tab ("tab in indentation").
- * `inMapping` says whether `value` is written after `key:` (true) or after `- ` (false).
- */
-export function readerGap(value: unknown, inMapping: boolean): boolean {
-  if (typeof value === "string") {
-    if (isPlainSafe(value)) return false;
-    if (isLiteralSafe(value)) return value.split("\n").slice(1).some((l) => /^ *\t/.test(l));
-    return inMapping && /[\u2028\u2029]/.test(value);
-  }
-  if (Array.isArray(value)) return value.some((v) => readerGap(v, false));
-  if (typeof value === "object" && value !== null) return Object.values(value).some((v) => readerGap(v, true));
-  return false;
-}
-
 /** Raw characters the writer must never leave in the file: C0/C1 controls (but tab and LF), zero-width and bidi controls. */
 export const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u0084\u0086-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
-
-function lines(text: string): string[] {
-  const out = text.split("\n");
-  if (out.at(-1) === "") out.pop();
-  return out;
-}
-
-const INLINE_VALUE = /^ *(?:- )*(?:(?:[A-Za-z_][\w-]*|"(?:[^"\\]|\\.)*"): |- )(.*)$/s;
-
-/**
- * A line whose inline value the fast reader misreads (BUG tests in render-read.test.ts): it starts with a space or
- * tab beyond the one after `key:`/`-`, or, when not quoted, holds a tab (`x\t# comment`, `1\t`).
- */
-function whitespaceMisread(text: string): boolean {
-  return lines(text).some((l) => {
-    const value = INLINE_VALUE.exec(l)?.[1];
-    return value !== undefined && (/^[ \t]/.test(value) || (!value.startsWith('"') && value.includes("\t")));
-  });
-}
-
-/** A plain key that the core schema reads as null or a boolean (BUG test in render-read.test.ts: `null:` → "null", yaml → ""). */
-function nonStringPlainKey(text: string): boolean {
-  return lines(text).some((l) => /^ *(?:- )*(?:null|Null|NULL|true|True|TRUE|false|False|FALSE):(?: |$)/.test(l));
-}
-
-/**
- * True when hand-edited text hits one of the fast reader's known misreads (the BUG (soundness) tests
- * in render-read.test.ts): whitespace after `key:`/`-`, tabs in plain values, null/boolean plain
- * keys, carriage returns.
- */
-export function knownMisread(text: string): boolean {
-  return whitespaceMisread(text) || nonStringPlainKey(text) || text.includes("\r");
-}

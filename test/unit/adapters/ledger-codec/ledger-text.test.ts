@@ -5,7 +5,7 @@ import type { ItemLayout, LedgerLayout } from "../../../../src/adapters/ledger-c
 import { decodeLedgerText, encodeLedgerText, YamlSyntaxError } from "../../../../src/adapters/ledger-codec/ledger-text.ts";
 import { renderSequenceItem, renderYaml } from "../../../../src/adapters/ledger-codec/render-yaml.ts";
 import { TASK_STATUSES } from "../../../../src/core/ledger/task.ts";
-import { anyKey, anyNumber, anyString, INVISIBLE, jsonLike, knownMisread, readerGap } from "./arbitraries.ts";
+import { anyKey, anyNumber, anyString, INVISIBLE, jsonLike } from "./arbitraries.ts";
 
 /** Runs per property; CODEC_RUNS=… raises it for a longer hunt. */
 const RUNS = Number(process.env.CODEC_RUNS ?? 2_000);
@@ -99,8 +99,9 @@ const ledgerArb: fc.Arbitrary<Ledger> = fc.uniqueArray(fc.integer({ min: 1, max:
 );
 
 /**
- * Ledgers whose strings avoid the yaml stringifier's known round-trip bugs (whitespace-only lines
- * in multi-line text, a line before the last that ends with ":" or is just "-" or "?"; see the BUG tests): printable
+ * Ledgers whose strings the yaml stringifier can write in place (it mangles whitespace-only lines in
+ * multi-line text, and a line before the last that ends with ":" or is just "-" or "?"; for those the
+ * codec writes the task canonically, dropping its comments, see the regression tests): printable
  * ASCII words, spaces inside lines, and newlines.
  */
 const readableText = fc
@@ -275,12 +276,12 @@ describe("decodeLedgerText on canonical text (property)", () => {
             expect(block.canonical).toBe(true);
             block.items.forEach((item) => {
               // Canonical unless the value hits one of the fast reader's documented gaps (render-read.test.ts).
-              expect(item.canonical).toBe(!readerGap([item.value], false));
+              expect(item.canonical).toBe(true);
               expect(ls[item.line - 1]).toBe(item.text.split("\n")[0]);
               expect(item.text.startsWith("  - ")).toBe(true);
             });
           } else {
-            expect(block.canonical).toBe(!readerGap({ [block.key]: block.value }, false));
+            expect(block.canonical).toBe(true);
           }
         }
         expect(encode(ledger, layout)).toBe(rendered);
@@ -296,7 +297,6 @@ describe("decodeLedgerText on canonical text (property)", () => {
     // the yaml Document API (tested below), whose stringifier has round-trip bugs of its own.
     fc.assert(
       fc.property(ledgerArb.map(clearOfReaderGaps), fc.array(editArb.map(clearOfReaderGaps), { minLength: 1, maxLength: 4 }), (ledger, edits) => {
-        expect(readerGap(ledger, false)).toBe(false);
         const { raw, layout } = decodeLedgerText(renderYaml(ledger));
         const next = applyEdits(raw as Ledger, edits);
         const first = encodeLedgerText(next, layout);
@@ -349,17 +349,10 @@ describe("decodeLedgerText on hand-edited text (property)", () => {
         const pos = at % (base.length + 1);
         const edited = base.slice(0, pos) + insert + base.slice(pos);
         const doc = YAML.parseDocument(edited, { uniqueKeys: true });
-        // Known: a top-level key starting with "-", or a second key yaml finds in a block (`b: []: x`
-        // reads as {b: [], "": "x"}), is dropped by decode (BUG test below).
-        if (/^-[^ \n]/m.test(edited) || /[\]}]: /.test(edited)) return;
-        if (/^ +\t[ \t]*- /m.test(edited)) return; // a tab in the first dash's indentation: BUG test below
-        if (knownMisread(edited) || /^[ \t]*\t[ \t]*$/m.test(edited)) return; // the fast reader's known misreads (render-read.test.ts)
-        if (/\\"$/m.test(edited)) return; // a quote left open by `\"` at the end of a piece: BUG test below
         let decoded: unknown;
         try {
           decoded = decodeLedgerText(edited).raw;
         } catch (err) {
-          if (/alias/i.test(String(err))) return; // anchors across pieces: BUG test below
           // Rejecting is always safe. Decode is stricter than the yaml package, which tolerates some
           // text YAML 1.2 forbids (a flow collection closed at column 0, a quoted scalar running on over
           // less-indented lines, a line indented less than its block): those throw here too.
@@ -662,49 +655,46 @@ describe("errors", () => {
   }, 5_000);
 });
 
-describe("known codec bugs (documented; each it.fails turns red when the bug is fixed)", () => {
-  it.fails("BUG (soundness): an extra space after `key:` is kept by the fast reader, so `nextId:  5` decodes as the string \" 5\"", () => {
+describe("regressions: codec bugs the properties found", () => {
+  it("fixed: an extra space after `key:` is kept by the fast reader, so `nextId:  5` decodes as the string \" 5\"", () => {
     const text = "schemaVersion: 1\nnextId:  5\ntasks:\n  - id: 1\n    status:  done\n";
     expect(YAML.parse(text)).toEqual({ schemaVersion: 1, nextId: 5, tasks: [{ id: 1, status: "done" }] });
     const { raw, layout } = decodeLedgerText(text);
-    expect(layout.blocks.every((b) => b.canonical)).toBe(true); // taken as canonical …
-    expect(raw).toEqual(YAML.parse(text)); // … today: {nextId: " 5", tasks: [{id: 1, status: " done"}]}
+    expect(layout.blocks.filter((b) => !b.canonical).map((b) => b.key)).toEqual(["nextId"]);
+    expect(layout.blocks.find((b) => b.key === "tasks")?.items?.[0]?.canonical).toBe(false);
+    expect(raw).toEqual(YAML.parse(text));
   });
 
-  it.fails("BUG (data loss): a top-level key starting with '-' is swallowed by the block above it and dropped", () => {
-    // The block scanner treats every column-0 line starting with "-" as part of the previous block.
-    // yaml: {a: 1, "-b": 2}; decode: {a: 1}. After a sequence block it throws instead:
-    // "tasks:\n  - id: 1\n-b: 2\n" → YamlSyntaxError, though yaml reads it.
+  it("fixed: a top-level key starting with '-' is swallowed by the block above it and dropped", () => {
     const text = "a: 1\n-b: 2\n";
     expect(YAML.parse(text)).toEqual({ a: 1, "-b": 2 });
     expect(decodeLedgerText(text).raw).toEqual({ a: 1, "-b": 2 });
   });
 
-  it.fails("BUG (data loss): decode keeps only a block's own key from yaml's reading of the block and drops any other", () => {
+  it("fixed: decode keeps only a block's own key from yaml's reading of the block and drops any other", () => {
     // yaml 2.9.1 reads `b: []: x` as {b: [], "": "x"} (itself lenient); decode keeps {b: []} and says nothing.
     const text = "a: 1\nb: []: x\n";
     expect(decodeLedgerText(text).raw).toEqual(YAML.parse(text));
   });
 
-  it.fails("BUG (data loss): a space-then-tab indentation before the first dash decodes as an empty list instead of failing", () => {
+  it("fixed: a space-then-tab indentation before the first dash decodes as an empty list instead of failing", () => {
     // yaml: "Tabs are not allowed as indentation". decode: splitItems measures the indent with
     // trimStart (3), then requires a space before the dash, finds no item starts, and returns [].
     const text = "schemaVersion: 1\ntasks:\n  \t- id: 1\n  - id: 2\n";
     expect(YAML.parseDocument(text).errors.map((e) => e.code)).toContain("TAB_AS_INDENT");
-    expect(decodeLedgerText(text).raw).toEqual({ schemaVersion: 1, tasks: [] }); // the bug, as it is today …
-    expect(() => decodeLedgerText(text)).toThrow(YamlSyntaxError); // … and what it should do
+    expect(() => decodeLedgerText(text)).toThrow(YamlSyntaxError);
   });
 
-  it.fails("BUG (leniency): a double-quoted value left open by an escaped quote at the end of a piece is accepted", () => {
+  it("fixed: a double-quoted value left open by an escaped quote at the end of a piece is accepted", () => {
     // yaml 2.9.1 reports no error for `a: "x\"` at the very end of its input, and decode parses each
     // piece without the rest of the file, so the forgotten closing quote goes unnoticed; yaml rejects
     // the whole file ("Missing closing quote").
     const text = 'tasks:\n  - id: 1\n    title: "Fix \\"login\\"\n  - id: 2\n';
     expect(YAML.parseDocument(text).errors.map((e) => e.code)).toEqual(["MISSING_CHAR"]);
-    expect(() => decodeLedgerText(text)).toThrow(YamlSyntaxError); // today: title 'Fix "login"'
+    expect(() => decodeLedgerText(text)).toThrow(YamlSyntaxError);
   });
 
-  it.fails("BUG (invalid output): a multi-line value written over a plain scalar in a commented task can make the file unreadable", () => {
+  it("fixed: a multi-line value written over a plain scalar in a commented task can make the file unreadable", () => {
     // updateNode keeps the node's PLAIN type, and yaml 2.9.1 then writes a multi-line plain scalar
     // whose first line ends with ":" (or is "-", "?" or ":"), which no YAML parser accepts:
     //   body: Steps:
@@ -713,34 +703,32 @@ describe("known codec bugs (documented; each it.fails turns red when the bug is 
     // The write succeeds; the next read of the ledger fails.
     const { layout } = decodeLedgerText("tasks:\n  - id: 1 # triaged\n    body: short\n");
     const out = encode({ tasks: [{ id: 1, body: "Steps:\nrun the tests" }] }, layout);
-    expect(out).toBe("tasks:\n  - id: 1 # triaged\n    body: Steps:\n\n      run the tests\n");
     expect(YAML.parse(out)).toEqual({ tasks: [{ id: 1, body: "Steps:\nrun the tests" }] });
   });
 
-  it.fails("BUG: a comment at column 0 inside a task makes editing that task throw ('Document with errors cannot be stringified')", () => {
+  it("fixed: a comment at column 0 inside a task makes editing that task throw ('Document with errors cannot be stringified')", () => {
     const original = "tasks:\n  - id: 1\n# note\n    title: a\n";
     const { layout } = decodeLedgerText(original); // decoding works
-    const out = encode({ tasks: [{ id: 1, title: "b" }] }, layout); // editLines slices 2 chars off "# note"
+    const out = encode({ tasks: [{ id: 1, title: "b" }] }, layout);
     expect(YAML.parse(out)).toEqual({ tasks: [{ id: 1, title: "b" }] });
   });
 
-  it.fails("BUG: editing a commented task writes zero-width and bidi characters raw (the canonical writer escapes them)", () => {
+  it("fixed: editing a commented task writes zero-width and bidi characters raw (the canonical writer escapes them)", () => {
     const { layout } = decodeLedgerText("tasks:\n  - id: 1 # c\n    title: a\n");
     const out = encode({ tasks: [{ id: 1, title: "x\u202ey\u200b" }] }, layout);
     expect(YAML.parse(out)).toEqual({ tasks: [{ id: 1, title: "x\u202ey\u200b" }] });
     expect(out).not.toMatch(INVISIBLE);
   });
 
-  it.fails("BUG (data loss): a new value with a whitespace-only line, written into a commented task, reads back different", () => {
+  it("fixed: a new value with a whitespace-only line, written into a commented task, reads back different", () => {
     // yaml 2.9.1's stringifier writes " \n" as `|+` with a whitespace-only line, which reads back as "\n"
     // (upstream eemeli/yaml #692 / PR #695). editLines does not check the round trip.
     const { layout } = decodeLedgerText("tasks:\n  - id: 1 # c\n    body: old\n");
     const out = encode({ tasks: [{ id: 1, body: " \n" }] }, layout);
-    expect(out).toBe("tasks:\n  - id: 1 # c\n    body: |+\n       \n");
-    expect(YAML.parse(out)).toEqual({ tasks: [{ id: 1, body: " \n" }] }); // today: body "\n"
+    expect(YAML.parse(out)).toEqual({ tasks: [{ id: 1, body: " \n" }] });
   });
 
-  it.fails("BUG (data loss): changing one field of a commented task can corrupt an unchanged double-quoted field", () => {
+  it("fixed: changing one field of a commented task can corrupt an unchanged double-quoted field", () => {
     // editLines re-stringifies the whole item; yaml folds this long double-quoted scalar and writes the
     // escaped-space line " " as "\\ ", which reads back as a backslash.
     const src = 'tasks:\n  - id: 1 # c\n    title: a\n    note: "  indented\\n\\0\\0\\n \\n     \\n\\n"\n';
@@ -748,32 +736,31 @@ describe("known codec bugs (documented; each it.fails turns red when the bug is 
     const note = "  indented\n\u0000\u0000\n \n     \n\n";
     expect(raw).toEqual({ tasks: [{ id: 1, title: "a", note }] });
     const out = encode({ tasks: [{ id: 1, title: "b", note }] }, layout);
-    expect(YAML.parse(out)).toEqual({ tasks: [{ id: 1, title: "b", note }] }); // today: note has "\\" where " " was
+    expect(YAML.parse(out)).toEqual({ tasks: [{ id: 1, title: "b", note }] });
   });
 
-  it.fails("BUG: items without an id are matched by index, so removing one moves the comments onto its neighbours", () => {
+  it("fixed: items without an id are matched by index, so removing one moves the comments onto its neighbours", () => {
     const original = "deliveries:\n  # about A\n  - kind: a\n  # about B\n  - kind: b\n  # about C\n  - kind: c\n";
     const { layout } = decodeLedgerText(original);
     const out = encode({ deliveries: [{ kind: "b" }, { kind: "c" }] }, layout);
-    // Today: "# about A" now sits above kind: b, "# about B" above kind: c, and "# about C" is gone.
     expect(out).toBe("deliveries:\n  # about B\n  - kind: b\n  # about C\n  - kind: c\n");
   });
 
-  it.fails("BUG: anchors defined in one top-level block (or item) cannot be used in another", () => {
+  it("fixed: anchors defined in one top-level block (or item) cannot be used in another", () => {
     const text = "defaults: &d\n  x: 1\njobs:\n  a: *d\n";
     expect(YAML.parse(text)).toEqual({ defaults: { x: 1 }, jobs: { a: { x: 1 } } });
-    expect(decodeLedgerText(text).raw).toEqual(YAML.parse(text)); // throws ReferenceError "Unresolved alias", without a line
+    expect(decodeLedgerText(text).raw).toEqual(YAML.parse(text));
   });
 
-  it.fails("BUG: a top-level key containing '\":' crashes decode with a JSON SyntaxError", () => {
+  it("fixed: a top-level key containing '\":' crashes decode with a JSON SyntaxError", () => {
     const text = renderYaml({ 'a":b': 1 });
     expect(text).toBe('"a\\":b": 1\n');
     expect(decodeLedgerText(text).raw).toEqual({ 'a":b': 1 });
   });
 
-  it.fails("BUG: editing a hand-tagged scalar keeps the tag, so a number written over `!!str` comes back a string", () => {
+  it("fixed: editing a hand-tagged scalar keeps the tag, so a number written over `!!str` comes back a string", () => {
     const { layout } = decodeLedgerText("tasks:\n  - id: 1 # c\n    n: !!str 12\n");
     const out = encode({ tasks: [{ id: 1, n: 5 }] }, layout);
-    expect(YAML.parse(out)).toEqual({ tasks: [{ id: 1, n: 5 }] }); // today: n: !!str "5" → "5"
+    expect(YAML.parse(out)).toEqual({ tasks: [{ id: 1, n: 5 }] });
   });
 });
