@@ -2,7 +2,6 @@
 // the canonical writer's scalar rules (plain / literal block / double-quoted) and the values and
 // keys YAML tends to get wrong.
 import fc from "fast-check";
-import { isLiteralSafe, isPlainSafe } from "../../../../src/adapters/ledger-codec/yaml-scalars.ts";
 
 /** Whole strings that look like something else to a YAML reader. */
 export const TRICKY_STRINGS = [
