@@ -289,7 +289,7 @@ describe("add, list and show", () => {
 
     it("validate exits 0 on tasks moved through the state machine", async () => {
       const r = await ok(repo, "validate");
-      expect(r.stdout).toBe(`ok: ${CONFIG} and ledger.yml on branch ${BRANCH} are valid\n`);
+      expect(r.stdout).toBe(`ok: ${CONFIG}, profiles, routing rules and ledger.yml on branch ${BRANCH} are valid\n`);
       // The cancelled task was never routed, so its replay matches even key for key.
       expect(r.stderr).not.toContain("task 3");
     });
@@ -303,10 +303,22 @@ describe("add, list and show", () => {
 });
 
 describe("validate: the config", () => {
+  it("lists problems in a repository's own profiles and routing rules with file and line", async () => {
+    const repo = makeRepo();
+    mkdirSync(join(repo, ".github/agent-router/profiles"), { recursive: true });
+    mkdirSync(join(repo, ".github/agent-router/router"), { recursive: true });
+    writeFileSync(join(repo, ".github/agent-router/profiles/docs.yml"), "name: docs\ndescription: d\nrole: r\ninstructions: i\napproval: sometimes\n");
+    writeFileSync(join(repo, ".github/agent-router/router/routes.yml"), "rules:\n  - name: a\n    when: { labels: [x] }\n    then: { profile: nope }\n");
+    const r = await cli(repo, "validate");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("error: .github/agent-router/profiles/docs.yml:5 approval: Invalid option");
+    expect(r.stderr).toContain('error: .github/agent-router/router/routes.yml:4 rules[0].then.profile: rule a: unknown profile "nope"');
+  });
+
   it("exits 0 with the defaults when there is no config file and no ledger yet", async () => {
     const repo = makeRepo();
     const r = await ok(repo, "validate");
-    expect(r.stdout).toBe(`ok: default config (no ${CONFIG}) and ledger.yml on branch ${BRANCH} are valid\n`);
+    expect(r.stdout).toBe(`ok: default config (no ${CONFIG}), profiles, routing rules and ledger.yml on branch ${BRANCH} are valid\n`);
     expect(existsSync(join(repo, ".github"))).toBe(false);
   });
 

@@ -3,6 +3,7 @@ import { initProject } from "../../app/init-project.ts";
 import { addTaskCommand, listTasks, showTask } from "../../app/task-commands.ts";
 import { validateLedger } from "../../app/validate-ledger.ts";
 import { formatConfigProblem } from "../../adapters/config-fs/load-config.ts";
+import { loadRouting } from "../../adapters/config-fs/load-routing.ts";
 import { syncLedger } from "../../adapters/ledger-git/sync-ledger.ts";
 import { runGit } from "../../adapters/ledger-git/run-git.ts";
 import { projectFiles } from "../../adapters/system/system.ts";
@@ -95,16 +96,17 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
 
   program
     .command("validate")
-    .description("check the config and the ledger; exit 1 listing every problem")
+    .description("check the config, profiles, routing rules and the ledger; exit 1 listing every problem")
     .action(async (_o, cmd: Command) => {
       const ctx = await buildCliContext(where(cmd), { allowInvalidConfig: true });
       const ledger = await validateLedger(ctx.store);
-      const errors = [...ctx.loaded.problems.filter((p) => p.severity === "error").map(formatConfigProblem), ...ledger.errors];
-      const warnings = [...ctx.loaded.problems.filter((p) => p.severity === "warning").map(formatConfigProblem), ...ledger.warnings];
+      const files = [...ctx.loaded.problems, ...(await loadRouting(ctx.root, ctx.loaded.config)).problems];
+      const errors = [...files.filter((p) => p.severity === "error").map(formatConfigProblem), ...ledger.errors];
+      const warnings = [...files.filter((p) => p.severity === "warning").map(formatConfigProblem), ...ledger.warnings];
       for (const w of warnings) io.err(`warning: ${w}`);
       for (const e of errors) io.err(`error: ${e}`);
       if (errors.length > 0) state.code = 1;
-      else io.out(`ok: ${ctx.loaded.exists ? ctx.loaded.file : "default config (no .github/agent-router.yml)"} and ${ctx.store.location} are valid`);
+      else io.out(`ok: ${ctx.loaded.exists ? ctx.loaded.file : "default config (no .github/agent-router.yml)"}, profiles, routing rules and ${ctx.store.location} are valid`);
     });
 
   program

@@ -1,0 +1,82 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { MainConfig } from "../../core/config/main-config.ts";
+import { BUILTIN_AGENTS } from "../../core/config/main-config.ts";
+import { checkProfiles, Profile } from "../../core/config/profile.ts";
+import { checkRules, RoutesFile, type RouteRule } from "../../core/config/route-rules.ts";
+import { BUILTIN_PROFILES, BUILTIN_ROUTES } from "./builtin-data.generated.ts";
+import { parseYamlWithSchema, type FileProblem } from "./yaml-file.ts";
+
+export const USER_DIR = ".github/agent-router";
+
+export interface LoadedRouting {
+  profiles: Map<string, Profile>;
+  rules: RouteRule[];
+  /** Which file each profile and the rules came from, for messages. */
+  sources: Map<string, string>;
+  problems: FileProblem[];
+}
+
+async function readOptional(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+}
+
+async function userProfileFiles(root: string): Promise<string[]> {
+  try {
+    return (await readdir(join(root, USER_DIR, "profiles"))).filter((f) => /\.ya?ml$/.test(f)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+}
+
+/**
+ * The profiles and routing rules in force: the built-ins, with a repository's own files in
+ * `.github/agent-router/profiles/<name>.yml` replacing a built-in of the same name (or adding one),
+ * and `.github/agent-router/router/routes.yml` replacing the built-in rules.
+ */
+export async function loadRouting(root: string, config: MainConfig): Promise<LoadedRouting> {
+  const profiles = new Map<string, Profile>();
+  const sources = new Map<string, string>();
+  const locators = new Map<string, (path: readonly (string | number)[]) => number | undefined>();
+  const problems: FileProblem[] = [];
+  const add = (name: string, text: string, file: string): void => {
+    const parsed = parseYamlWithSchema(Profile, text, file);
+    problems.push(...parsed.problems);
+    if (!parsed.value) return;
+    profiles.set(name, parsed.value);
+    sources.set(name, file);
+    locators.set(name, parsed.locate);
+  };
+  for (const [name, text] of Object.entries(BUILTIN_PROFILES)) add(name, text, `profiles/${name}.yml (built-in)`);
+  for (const f of await userProfileFiles(root)) {
+    const file = `${USER_DIR}/profiles/${f}`;
+    add(f.replace(/\.ya?ml$/, ""), (await readOptional(join(root, file))) ?? "", file);
+  }
+  for (const p of checkProfiles(profiles)) {
+    const file = sources.get(p.profile) ?? p.profile;
+    problems.push({ file, path: p.path, severity: "error", message: p.message, line: locators.get(p.profile)?.(p.path) });
+  }
+
+  const userRoutesFile = `${USER_DIR}/router/routes.yml`;
+  const userRoutes = await readOptional(join(root, userRoutesFile));
+  const routesFile = userRoutes === null ? "router/routes.yml (built-in)" : userRoutesFile;
+  const routes = parseYamlWithSchema(RoutesFile, userRoutes ?? BUILTIN_ROUTES, routesFile);
+  problems.push(...routes.problems);
+  const rules = routes.value?.rules ?? [];
+  sources.set("routes", routesFile);
+  const agentState = (agent: string): "enabled" | "disabled" | "unknown" => {
+    const own = config.agents[agent];
+    if (own) return own.enabled ? "enabled" : "disabled";
+    return (BUILTIN_AGENTS as readonly string[]).includes(agent) ? "enabled" : "unknown";
+  };
+  for (const p of checkRules(rules, new Set(profiles.keys()), agentState)) {
+    problems.push({ file: routesFile, path: p.path, severity: p.severity, message: p.message, line: routes.locate(p.path) });
+  }
+  return { profiles, rules, sources, problems };
+}
