@@ -10,6 +10,8 @@ export interface AddTaskInput {
   title: string;
   body?: string;
   labels?: string[];
+  /** Explicit routing choices; checked by the caller against the agents and profiles in force. */
+  hint?: { agent?: string; profile?: string };
 }
 
 /** Creates a task from the command line; the ledger assigns its id. */
@@ -20,7 +22,14 @@ export async function addTaskCommand(deps: AppDeps, input: AddTaskInput): Promis
     ({ ledger }) => {
       const added = addTask(
         ledger,
-        { source: { kind: "cli" }, title: input.title, body: input.body ?? "", labels: input.labels ?? [], maxAttempts: deps.config.execution.maxAttempts },
+        {
+          source: { kind: "cli" },
+          title: input.title,
+          body: input.body ?? "",
+          labels: input.labels ?? [],
+          maxAttempts: deps.config.execution.maxAttempts,
+          ...(input.hint?.agent || input.hint?.profile ? { hint: input.hint } : {}),
+        },
         ctx,
       );
       return { ledger: added.ledger, result: added.task, summary: `task ${added.task.id} created: ${input.title.slice(0, 60)}` };

@@ -696,3 +696,43 @@ describe.concurrent("-C <dir>", () => {
     expect(r.stderr).not.toContain("Install git");
   });
 });
+
+describe("add with overrides, and route", () => {
+  it("routes by rule, by path, and by an add --agent/--profile override, and records each decision", async () => {
+    const repo = makeRepo();
+    await ok(repo, "add", "App crashes when saving settings");
+    await ok(repo, "add", "Update docs/guide/intro.md for the new flag");
+    await ok(repo, "add", "Something else entirely", "--agent", "codex", "--profile", "tests");
+    const r1 = await ok(repo, "route", "1", "--explain");
+    expect(r1.stdout).toMatch(/^task 1 → claude, profile bugfix, medium complexity; decided by rule: rule crash-title/);
+    expect(r1.stdout).toContain("  - note: no classifier configured (router.classifier): rules and the fallback decide\n");
+    const r2 = await ok(repo, "route", "2");
+    expect(r2.stdout).toMatch(/profile docs, low complexity; decided by rule: rule docs-paths: path docs\/guide\/intro\.md/);
+    const r3 = JSON.parse((await ok(repo, "route", "3", "--json")).stdout) as { route: { agent: string; profile: string; decidedBy: string }; trail: string[] };
+    expect(r3.route).toMatchObject({ agent: "codex", profile: "tests", decidedBy: "override" });
+    expect(r3.trail).toContain("override from cli hint: agent codex, profile tests");
+    const shown = JSON.parse((await ok(repo, "show", "3", "--json")).stdout) as { status: string; hint: object; history: { type: string }[] };
+    expect(shown.status).toBe("routed");
+    expect(shown.hint).toEqual({ agent: "codex", profile: "tests" });
+    expect(shown.history.map((h) => h.type)).toEqual(["created", "route"]);
+    expect((await cli(repo, "validate")).code).toBe(0);
+  });
+
+  it("refuses an override naming a disabled agent or an unknown profile (exit 2), adding nothing", async () => {
+    const repo = makeRepo();
+    const a = await cli(repo, "add", "x", "--agent", "aider");
+    expect(a.code).toBe(2);
+    expect(a.stderr).toContain('agent "aider" is not enabled');
+    const p = await cli(repo, "add", "x", "--profile", "wizard");
+    expect(p.code).toBe(2);
+    expect(p.stderr).toContain('profile "wizard" does not exist');
+    expect((await ok(repo, "list", "--json")).stdout.trim()).toBe("[]");
+  });
+
+  it("route on a missing task exits 1 with E_TASK_NOT_FOUND", async () => {
+    const repo = makeRepo();
+    const r = await cli(repo, "route", "7");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("E_TASK_NOT_FOUND");
+  });
+});

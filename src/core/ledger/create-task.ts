@@ -28,6 +28,7 @@ export function createTask(id: number, input: NewTaskInput, ctx: TransitionConte
     history: [{ at: ctx.now, type: "created", to: "new", by: ctx.by, traceId: ctx.traceId, data }],
   };
   if (normal.parentId !== undefined) task.parentId = normal.parentId;
+  if (normal.hint !== undefined) task.hint = normal.hint;
   return task;
 }
 

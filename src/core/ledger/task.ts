@@ -104,6 +104,13 @@ export const HistoryEvent = z
   .strict();
 export type HistoryEvent = z.infer<typeof HistoryEvent>;
 
+/** An explicit routing choice made when the task was created (`add --agent/--profile`, a job's or parent's hint). */
+export const RouteHint = z
+  .object({ agent: z.string().min(1).optional(), profile: z.string().min(1).optional() })
+  .strict()
+  .refine((h) => h.agent !== undefined || h.profile !== undefined, "a hint names an agent or a profile");
+export type RouteHint = z.infer<typeof RouteHint>;
+
 export const GitHubLinks = z
   .object({
     issue: z.number().int().positive().optional(),
@@ -129,6 +136,7 @@ export const Task = z
     parentId: taskId.optional(),
     children: z.array(taskId),
     after: z.array(z.string()),
+    hint: RouteHint.optional(),
     approvals: z.array(Approval),
     github: GitHubLinks.optional(),
     result: z.record(z.string(), z.unknown()).optional().describe("The last handoff from the agent"),
@@ -148,6 +156,7 @@ export const NewTaskInput = z
     maxAttempts: z.number().int().positive().default(3),
     parentId: taskId.optional(),
     after: z.array(z.string()).default([]),
+    hint: RouteHint.optional(),
   })
   .strict();
 export type NewTaskInput = z.input<typeof NewTaskInput>;

@@ -162,3 +162,9 @@ export function decideRoute(task: RoutableTask, setup: RoutingSetup, hint?: Rout
   const model = setup.config.agents[base.agent]?.models?.[base.complexity];
   return { route: model ? { ...base, model } : base, trail };
 }
+
+/** Repository paths a task's text names: `src/app.ts`, `docs/guide/intro.md`, `README.md`. */
+export function mentionedPaths(text: string): string[] {
+  const found = text.match(/(?<![\w/.-])(?:[\w.-]+\/)*[\w-]+\.[A-Za-z0-9]{1,8}(?![\w/])|(?<![\w/.-])(?:[\w.-]+\/)+[\w.-]+/g) ?? [];
+  return [...new Set(found.filter((p) => !/^\d+(\.\d+)+$/.test(p) && !/^https?:/.test(p)))];
+}

@@ -7,9 +7,11 @@ import { loadRouting } from "../../adapters/config-fs/load-routing.ts";
 import { syncLedger } from "../../adapters/ledger-git/sync-ledger.ts";
 import { runGit } from "../../adapters/ledger-git/run-git.ts";
 import { projectFiles } from "../../adapters/system/system.ts";
-import { isRouterError } from "../../core/errors.ts";
+import { isRouterError, RouterError } from "../../core/errors.ts";
+import { isAgentEnabled } from "../../core/routing/decide-route.ts";
+import { routeTaskCommand } from "../../app/route-task.ts";
 import { TASK_STATUSES, type TaskStatus } from "../../core/ledger/task.ts";
-import { buildCliContext } from "./build-deps.ts";
+import { buildCliContext, type CliContext } from "./build-deps.ts";
 import { formatTaskDetail, formatTaskTable } from "./format.ts";
 
 export interface CliIo {
@@ -32,6 +34,16 @@ function statusList(value: string, previous: TaskStatus[] = []): TaskStatus[] {
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** Refuses an override naming an agent that is not enabled or a profile that does not exist. */
+async function checkOverride(ctx: CliContext, agent: string | undefined, profile: string | undefined): Promise<void> {
+  if (agent !== undefined && !isAgentEnabled(ctx.loaded.config, agent)) {
+    throw new RouterError("E_USAGE", `agent "${agent}" is not enabled`, { agent }, { fix: "Use claude, codex or opencode, or enable the agent under agents: in .github/agent-router.yml." });
+  }
+  if (profile !== undefined && !(await loadRouting(ctx.root, ctx.loaded.config)).profiles.has(profile)) {
+    throw new RouterError("E_USAGE", `profile "${profile}" does not exist`, { profile }, { fix: "Use a built-in profile (bugfix, feature, docs, tests, refactor, review, planner, maintenance) or add .github/agent-router/profiles/<name>.yml." });
+  }
 }
 
 /** Builds the commander program; actions set `state.code`. */
@@ -62,10 +74,13 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
     .argument("<title>", "the task's title")
     .option("-b, --body <text>", "the task's description", "")
     .option("-l, --label <name>", "a label (repeat for more)", collect, [])
+    .option("-a, --agent <name>", "route to this agent (an explicit override)")
+    .option("-p, --profile <name>", "use this role profile (an explicit override)")
     .option("--json", "print the task as JSON")
-    .action(async (title: string, o: { body: string; label: string[]; json?: boolean }, cmd: Command) => {
+    .action(async (title: string, o: { body: string; label: string[]; agent?: string; profile?: string; json?: boolean }, cmd: Command) => {
       const ctx = await buildCliContext(where(cmd));
-      const task = await addTaskCommand(ctx.deps, { title, body: o.body, labels: o.label });
+      if (o.agent !== undefined || o.profile !== undefined) await checkOverride(ctx, o.agent, o.profile);
+      const task = await addTaskCommand(ctx.deps, { title, body: o.body, labels: o.label, hint: { ...(o.agent ? { agent: o.agent } : {}), ...(o.profile ? { profile: o.profile } : {}) } });
       if (o.json) json(task);
       else io.out(`task ${task.id} added: ${task.title}`);
     });
@@ -92,6 +107,27 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
       const task = await showTask(ctx.deps, id);
       if (o.json) json(task);
       else io.out(formatTaskDetail(task));
+    });
+
+  program
+    .command("route")
+    .description("decide and record which agent and profile run a task")
+    .argument("<id>", "task id", taskId)
+    .option("--explain", "print every step the decision tried")
+    .option("--json", "print JSON")
+    .action(async (id: number, o: { explain?: boolean; json?: boolean }, cmd: Command) => {
+      const ctx = await buildCliContext(where(cmd));
+      const routing = await loadRouting(ctx.root, ctx.loaded.config);
+      const bad = routing.problems.filter((p) => p.severity === "error");
+      if (bad.length > 0) throw new RouterError("E_CONFIG_INVALID", `profiles or routing rules are invalid:\n${bad.map((p) => `  ${formatConfigProblem(p)}`).join("\n")}`);
+      const note = ctx.loaded.config.router.classifier
+        ? "the LLM classifier is not available in this version: rules and the fallback decide"
+        : "no classifier configured (router.classifier): rules and the fallback decide";
+      const r = await routeTaskCommand(ctx.deps, id, { config: ctx.loaded.config, profiles: routing.profiles, rules: routing.rules });
+      if (o.json) return json({ ...r, note });
+      const { route } = r;
+      io.out(`task ${id} → ${route.agent}${route.model ? ` (${route.model})` : ""}, profile ${route.profile}, ${route.complexity} complexity; decided by ${route.decidedBy}: ${route.reason}`);
+      if (o.explain) for (const step of [`note: ${note}`, ...r.trail]) io.out(`  - ${step}`);
     });
 
   program
@@ -141,7 +177,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (err instanceof CommanderError) return err.exitCode === 0 || err.code === "commander.helpDisplayed" || err.code === "commander.version" ? 0 : 2;
     if (isRouterError(err)) {
       io.err(`error [${err.code}]: ${err.message}\n  fix: ${err.fix}`);
-      return 1;
+      return err.code === "E_USAGE" ? 2 : 1;
     }
     io.err(`unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return 1;

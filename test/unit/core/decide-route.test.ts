@@ -83,3 +83,10 @@ describe("decideRoute: the order override → rules → classifier → fallback"
     expect(decideRoute(task({ title: "Add dark mode" }), s).route).toMatchObject({ decidedBy: "fallback" });
   });
 });
+
+describe("mentionedPaths", () => {
+  it("finds file and directory paths, not versions or URLs", async () => {
+    const { mentionedPaths } = await import("../../../src/core/routing/decide-route.ts");
+    expect(mentionedPaths("See src/app.ts and docs/guide/, also README.md; version 1.2.3 at https://x.io/a")).toEqual(["src/app.ts", "docs/guide", "README.md"]);
+  });
+});

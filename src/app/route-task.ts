@@ -1,0 +1,45 @@
+import { RouterError } from "../core/errors.ts";
+import { findTask } from "../core/ledger/ledger.ts";
+import type { Route } from "../core/ledger/task.ts";
+import { transition } from "../core/ledger/transition.ts";
+import type { ClassifierOutcome, RouteDecision, RoutingSetup } from "../core/routing/decide-route.ts";
+import { decideRoute, mentionedPaths } from "../core/routing/decide-route.ts";
+import type { AppDeps } from "./app-deps.ts";
+import { contextOf, mutateOptionsOf } from "./app-deps.ts";
+import { mutateLedger } from "./mutate-ledger.ts";
+
+export interface RouteResult extends RouteDecision {
+  taskId: number;
+  previous?: Route;
+}
+
+/**
+ * Decides a task's route and records it (one `route` transition). `classify` is asked only when no
+ * rule or override decides; without one, rules and the fallback decide.
+ */
+export async function routeTaskCommand(deps: AppDeps, id: number, setup: RoutingSetup, classify?: () => Promise<ClassifierOutcome>): Promise<RouteResult> {
+  const { ledger } = await deps.store.read();
+  const found = findTask(ledger, id);
+  if (!found) throw new RouterError("E_TASK_NOT_FOUND", `no task ${id} in ${deps.store.location}`, { id });
+  const routable = { title: found.title, body: found.body, labels: found.labels, paths: mentionedPaths(`${found.title}\n${found.body}`) };
+  const hint = found.hint ? { ...found.hint, from: "cli" as const } : undefined;
+  let decision = decideRoute(routable, setup, hint);
+  if (decision.route.decidedBy === "fallback" && classify) decision = decideRoute(routable, setup, hint, await classify());
+  const ctx = contextOf(deps);
+  const { result } = await mutateLedger(
+    deps.store,
+    ({ ledger: current }) => {
+      const task = findTask(current, id);
+      if (!task) throw new RouterError("E_TASK_NOT_FOUND", `no task ${id} in ${deps.store.location}`, { id });
+      const next = transition(task, { type: "route", route: decision.route }, ctx).task;
+      const previous = task.route;
+      return {
+        ledger: { ...current, tasks: current.tasks.map((t) => (t.id === id ? next : t)) },
+        result: previous ? { previous } : {},
+        summary: `task ${id} routed to ${decision.route.agent}/${decision.route.profile} (${decision.route.decidedBy})`,
+      };
+    },
+    mutateOptionsOf(deps),
+  );
+  return { taskId: id, ...decision, ...result };
+}
