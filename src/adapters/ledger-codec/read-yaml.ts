@@ -83,6 +83,7 @@ function parseLiteral(c: Cursor, header: string, parentIndent: number): string {
 function parseInline(c: Cursor, text: string, parentIndent: number): unknown {
   const ch = text[0];
   if (ch === " " || ch === "\t") throw new NotCanonical(c.i, "extra whitespace before a value");
+  if (text.includes("\r")) throw new NotCanonical(c.i, "carriage return in a value");
   if (ch === '"') {
     const v = parseQuoted(c, text);
     c.i++;

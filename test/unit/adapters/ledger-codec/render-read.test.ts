@@ -243,6 +243,12 @@ describe("regressions: inputs the fast reader once misread", () => {
     expect("value" in got ? got.value : YAML.parse(text)).toEqual({ "": 1, true: 2 });
   });
 
+  it("a CR after a plain sequence item leaves the canonical subset (found by the edited-text property)", () => {
+    const text = "A:\n  -\n    - true\r\n    - null\n";
+    expect(YAML.parse(text)).toEqual({ A: [[true, null]] });
+    expect(() => read(text)).toThrow(NotCanonical);
+  });
+
   it("a CRLF line inside a literal block leaves the canonical subset", () => {
     const text = "a: |-\n  x\r\n  y\n";
     expect(YAML.parse(text)).toEqual({ a: "x\ny" });
