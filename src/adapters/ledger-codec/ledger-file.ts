@@ -3,7 +3,8 @@ import type { Ledger, LedgerProblem } from "../../core/ledger/ledger.ts";
 import { checkLedger, formatPath, LedgerHeader, ledgerRuleProblems, zodProblems } from "../../core/ledger/ledger.ts";
 import { Task } from "../../core/ledger/task.ts";
 import type { ItemLayout, LedgerLayout } from "./ledger-text.ts";
-import { decodeLedgerText, encodeLedgerText, YamlSyntaxError } from "./ledger-text.ts";
+import { decodeLedgerText, YamlSyntaxError } from "./ledger-text.ts";
+import { encodeLedgerText } from "./encode-ledger-text.ts";
 
 /** A validated ledger with the layout of the text it came from, for comment-keeping writes. */
 export interface DecodedLedger {
