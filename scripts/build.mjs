@@ -17,5 +17,9 @@ await build({
   banner: { js: banner },
   logLevel: "warning",
   loader: { ".md": "text" },
+  // The AI SDK is imported dynamically and only when a classifier is configured; splitting keeps it
+  // out of the startup path of every other command.
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
 });
 await chmod(`${outdir}/cli.js`, 0o755);

@@ -25,6 +25,9 @@ export async function setup(project: TestProject): Promise<void> {
     target: "node20",
     banner: { js: "import { createRequire as __arCreateRequire } from 'node:module'; const require = __arCreateRequire(import.meta.url);" },
     logLevel: "warning",
+    loader: { ".md": "text" },
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
   });
   project.provide("buildDir", dir);
 }

@@ -2,7 +2,8 @@ import { RouterError } from "../core/errors.ts";
 import { findTask } from "../core/ledger/ledger.ts";
 import type { Route } from "../core/ledger/task.ts";
 import { transition } from "../core/ledger/transition.ts";
-import type { ClassifierOutcome, RouteDecision, RoutingSetup } from "../core/routing/decide-route.ts";
+import type { Classifier } from "../core/ports.ts";
+import type { RouteDecision, RoutingSetup } from "../core/routing/decide-route.ts";
 import { decideRoute, mentionedPaths } from "../core/routing/decide-route.ts";
 import type { AppDeps } from "./app-deps.ts";
 import { contextOf, mutateOptionsOf } from "./app-deps.ts";
@@ -14,17 +15,22 @@ export interface RouteResult extends RouteDecision {
 }
 
 /**
- * Decides a task's route and records it (one `route` transition). `classify` is asked only when no
- * rule or override decides; without one, rules and the fallback decide.
+ * Decides a task's route and records it (one `route` transition). The classifier is asked only when
+ * no rule or override decides; without one, rules and the fallback decide. Its usage and cost are
+ * recorded on the route, whatever it answered.
  */
-export async function routeTaskCommand(deps: AppDeps, id: number, setup: RoutingSetup, classify?: () => Promise<ClassifierOutcome>): Promise<RouteResult> {
+export async function routeTaskCommand(deps: AppDeps, id: number, setup: RoutingSetup, classifier?: Classifier | null): Promise<RouteResult> {
   const { ledger } = await deps.store.read();
   const found = findTask(ledger, id);
   if (!found) throw new RouterError("E_TASK_NOT_FOUND", `no task ${id} in ${deps.store.location}`, { id });
   const routable = { title: found.title, body: found.body, labels: found.labels, paths: mentionedPaths(`${found.title}\n${found.body}`) };
   const hint = found.hint ? { ...found.hint, from: "cli" as const } : undefined;
   let decision = decideRoute(routable, setup, hint);
-  if (decision.route.decidedBy === "fallback" && classify) decision = decideRoute(routable, setup, hint, await classify());
+  if (decision.wantsVerdict && classifier) {
+    const { outcome, call } = await classifier.classify(routable, setup);
+    const withVerdict = decideRoute(routable, setup, hint, outcome);
+    decision = { ...withVerdict, route: { ...withVerdict.route, classifier: call } };
+  }
   const ctx = contextOf(deps);
   const { result } = await mutateLedger(
     deps.store,

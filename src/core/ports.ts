@@ -1,7 +1,8 @@
 // Ports: the capabilities the app needs from the outside world. Interfaces only; each has an
 // in-memory fake in test/fakes or src/adapters/*/memory and a contract suite in test/contract.
 import type { Ledger } from "./ledger/ledger.ts";
-import type { Task } from "./ledger/task.ts";
+import type { ClassifierCall, Task } from "./ledger/task.ts";
+import type { ClassifierOutcome, RoutableTask, RoutingSetup } from "./routing/decide-route.ts";
 
 /** The ledger as read at one commit of the ledger branch. */
 export interface LedgerSnapshot {
@@ -61,4 +62,35 @@ export interface ProjectFiles {
   exists(path: string): Promise<boolean>;
   /** Creates a file that must not exist yet. */
   create(path: string, text: string): Promise<void>;
+}
+
+/** What the classifier answered (already checked against the enums) and what the call cost. */
+export interface Classification {
+  outcome: ClassifierOutcome;
+  call: ClassifierCall;
+}
+
+/**
+ * The LLM classifier: one structured call, at most one repair round. It never throws for a bad
+ * answer, an API error or a timeout; those come back as `outcome.ok === false` with the reason.
+ */
+export interface Classifier {
+  classify(task: RoutableTask, setup: RoutingSetup): Promise<Classification>;
+  /** "anthropic claude-haiku-4-5", for messages. */
+  readonly describe: string;
+}
+
+/** Read access to the task's working tree, for the context bundle. Paths are repository-relative. */
+export interface RepoFiles {
+  /** Tracked files (`git ls-files`). */
+  list(): Promise<string[]>;
+  /** A text file's first `maxBytes` bytes; null when missing, unreadable or binary. */
+  readText(path: string, maxBytes: number): Promise<{ text: string; truncated: boolean } | null>;
+  /** The diff of the task's branch against its base, when the branch exists. */
+  taskDiff(taskId: number): Promise<string | null>;
+}
+
+/** Where bundles go. The writer adds the checksum (SHA-256 of the bundle text) to the manifest. */
+export interface BundleWriter {
+  write(taskId: number, text: string, manifest: Record<string, unknown>): Promise<{ bundlePath: string; manifestPath: string; sha256: string }>;
 }

@@ -289,7 +289,7 @@ describe("add, list and show", () => {
 
     it("validate exits 0 on tasks moved through the state machine", async () => {
       const r = await ok(repo, "validate");
-      expect(r.stdout).toBe(`ok: ${CONFIG}, profiles, routing rules and ledger.yml on branch ${BRANCH} are valid\n`);
+      expect(r.stdout).toBe(`ok: ${CONFIG}, profiles, routing rules, classifier template, jobs and ledger.yml on branch ${BRANCH} are valid\n`);
       // The cancelled task was never routed, so its replay matches even key for key.
       expect(r.stderr).not.toContain("task 3");
     });
@@ -318,7 +318,7 @@ describe("validate: the config", () => {
   it("exits 0 with the defaults when there is no config file and no ledger yet", async () => {
     const repo = makeRepo();
     const r = await ok(repo, "validate");
-    expect(r.stdout).toBe(`ok: default config (no ${CONFIG}), profiles, routing rules and ledger.yml on branch ${BRANCH} are valid\n`);
+    expect(r.stdout).toBe(`ok: default config (no ${CONFIG}), profiles, routing rules, classifier template, jobs and ledger.yml on branch ${BRANCH} are valid\n`);
     expect(existsSync(join(repo, ".github"))).toBe(false);
   });
 
@@ -705,7 +705,7 @@ describe("add with overrides, and route", () => {
     await ok(repo, "add", "Something else entirely", "--agent", "codex", "--profile", "tests");
     const r1 = await ok(repo, "route", "1", "--explain");
     expect(r1.stdout).toMatch(/^task 1 → claude, profile bugfix, medium complexity; decided by rule: rule crash-title/);
-    expect(r1.stdout).toContain("  - note: no classifier configured (router.classifier): rules and the fallback decide\n");
+    expect(r1.stdout).toContain("  - note: no classifier configured (router.classifier in .github/agent-router.yml): rules and the fallback decide\n");
     const r2 = await ok(repo, "route", "2");
     expect(r2.stdout).toMatch(/profile docs, low complexity; decided by rule: rule docs-paths: path docs\/guide\/intro\.md/);
     const r3 = JSON.parse((await ok(repo, "route", "3", "--json")).stdout) as { route: { agent: string; profile: string; decidedBy: string }; trail: string[] };

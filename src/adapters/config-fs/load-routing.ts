@@ -4,7 +4,8 @@ import type { MainConfig } from "../../core/config/main-config.ts";
 import { BUILTIN_AGENTS } from "../../core/config/main-config.ts";
 import { checkProfiles, Profile } from "../../core/config/profile.ts";
 import { checkRules, RoutesFile, type RouteRule } from "../../core/config/route-rules.ts";
-import { BUILTIN_PROFILES, BUILTIN_ROUTES } from "./builtin-data.generated.ts";
+import { checkClassifierTemplate } from "../../core/routing/classifier-prompt.ts";
+import { BUILTIN_CLASSIFIER_TEMPLATE, BUILTIN_PROFILES, BUILTIN_ROUTES } from "./builtin-data.generated.ts";
 import { parseYamlWithSchema, type FileProblem } from "./yaml-file.ts";
 
 export const USER_DIR = ".github/agent-router";
@@ -12,12 +13,14 @@ export const USER_DIR = ".github/agent-router";
 export interface LoadedRouting {
   profiles: Map<string, Profile>;
   rules: RouteRule[];
-  /** Which file each profile and the rules came from, for messages. */
+  /** The classifier's prompt template (router/classifier.md, or the repository's own). */
+  classifierTemplate: string;
+  /** Which file each profile, the rules and the template came from, for messages. */
   sources: Map<string, string>;
   problems: FileProblem[];
 }
 
-async function readOptional(path: string): Promise<string | null> {
+export async function readOptional(path: string): Promise<string | null> {
   try {
     return await readFile(path, "utf8");
   } catch (err) {
@@ -26,9 +29,10 @@ async function readOptional(path: string): Promise<string | null> {
   }
 }
 
-async function userProfileFiles(root: string): Promise<string[]> {
+/** The YAML files in `.github/agent-router/<folder>/`, sorted; none when the folder is missing. */
+export async function userYamlFiles(root: string, folder: string): Promise<string[]> {
   try {
-    return (await readdir(join(root, USER_DIR, "profiles"))).filter((f) => /\.ya?ml$/.test(f)).sort();
+    return (await readdir(join(root, USER_DIR, folder))).filter((f) => /\.ya?ml$/.test(f)).sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
@@ -54,7 +58,7 @@ export async function loadRouting(root: string, config: MainConfig): Promise<Loa
     locators.set(name, parsed.locate);
   };
   for (const [name, text] of Object.entries(BUILTIN_PROFILES)) add(name, text, `profiles/${name}.yml (built-in)`);
-  for (const f of await userProfileFiles(root)) {
+  for (const f of await userYamlFiles(root, "profiles")) {
     const file = `${USER_DIR}/profiles/${f}`;
     add(f.replace(/\.ya?ml$/, ""), (await readOptional(join(root, file))) ?? "", file);
   }
@@ -78,5 +82,12 @@ export async function loadRouting(root: string, config: MainConfig): Promise<Loa
   for (const p of checkRules(rules, new Set(profiles.keys()), agentState)) {
     problems.push({ file: routesFile, path: p.path, severity: p.severity, message: p.message, line: routes.locate(p.path) });
   }
-  return { profiles, rules, sources, problems };
+
+  const userTemplateFile = `${USER_DIR}/router/classifier.md`;
+  const userTemplate = await readOptional(join(root, userTemplateFile));
+  const templateFile = userTemplate === null ? "router/classifier.md (built-in)" : userTemplateFile;
+  const classifierTemplate = userTemplate ?? BUILTIN_CLASSIFIER_TEMPLATE;
+  for (const message of checkClassifierTemplate(classifierTemplate)) problems.push({ file: templateFile, path: [], severity: "error", message });
+  sources.set("classifier", templateFile);
+  return { profiles, rules, classifierTemplate, sources, problems };
 }

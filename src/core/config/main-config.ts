@@ -30,11 +30,29 @@ export const MainConfig = z
           .object({
             provider: z.enum(["anthropic", "openai", "openai-compatible"]),
             model: z.string().min(1),
-            baseURL: z.url().optional(),
+            baseURL: z.url().optional().describe("API base URL; default: the provider's, or env ANTHROPIC_BASE_URL / OPENAI_BASE_URL / AGENT_ROUTER_CLASSIFIER_BASE_URL"),
+            apiKeyEnv: z
+              .string()
+              .regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable name, e.g. OPENROUTER_API_KEY")
+              .optional()
+              .describe("Environment variable holding the key; default ANTHROPIC_API_KEY, OPENAI_API_KEY or AGENT_ROUTER_CLASSIFIER_API_KEY"),
+            timeoutSeconds: z.number().positive().max(300).default(30).describe("After this, the fallback route is used"),
+            pricePerMTok: z
+              .object({ input: z.number().nonnegative(), output: z.number().nonnegative() })
+              .strict()
+              .optional()
+              .describe("USD per million tokens, for models missing from the built-in price table"),
           })
           .strict()
           .optional(),
         fallback: z.object({ agent: z.string().min(1).default("claude"), profile: z.string().min(1).default("feature") }).strict().prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    context: z
+      .object({
+        maxTokens: z.number().int().min(1000).max(1_000_000).default(24_000).describe("Token budget of a task's context bundle"),
+        attempts: z.number().int().min(0).max(20).default(3).describe("How many past attempts a bundle shows (the last K)"),
       })
       .strict()
       .prefault({}),

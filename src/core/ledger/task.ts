@@ -37,6 +37,29 @@ export type TaskSource = z.infer<typeof TaskSource>;
 export const Complexity = z.enum(["low", "medium", "high"]);
 export const DecidedBy = z.enum(["override", "rule", "llm", "fallback"]);
 
+export const Usage = z
+  .object({
+    inputTokens: z.number().int().nonnegative(),
+    outputTokens: z.number().int().nonnegative(),
+    costUsd: z.number().nonnegative().optional().describe("Absent when the model's price is unknown"),
+    turns: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+export type Usage = z.infer<typeof Usage>;
+
+/** The LLM classifier call made while routing: which model, what it cost, how it ended. */
+export const ClassifierCall = z
+  .object({
+    provider: z.string().min(1),
+    model: z.string().min(1),
+    usage: Usage,
+    calls: z.number().int().min(1).max(2).describe("2 when the repair round was used"),
+    durationMs: z.number().int().nonnegative(),
+    outcome: z.enum(["verdict", "invalid", "error", "timeout"]),
+  })
+  .strict();
+export type ClassifierCall = z.infer<typeof ClassifierCall>;
+
 /** Which agent runs the task, with which model and profile, and why. */
 export const Route = z
   .object({
@@ -46,19 +69,10 @@ export const Route = z
     complexity: Complexity,
     reason: z.string(),
     decidedBy: DecidedBy,
+    classifier: ClassifierCall.optional().describe("Present when the LLM classifier was asked"),
   })
   .strict();
 export type Route = z.infer<typeof Route>;
-
-export const Usage = z
-  .object({
-    inputTokens: z.number().int().nonnegative(),
-    outputTokens: z.number().int().nonnegative(),
-    costUsd: z.number().nonnegative().optional(),
-    turns: z.number().int().nonnegative().optional(),
-  })
-  .strict();
-export type Usage = z.infer<typeof Usage>;
 
 export const AttemptOutcome = z.enum(["success", "failure", "timeout", "lease_expired", "cancelled"]);
 export type AttemptOutcome = z.infer<typeof AttemptOutcome>;

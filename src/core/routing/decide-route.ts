@@ -37,6 +37,8 @@ export interface RouteDecision {
   route: Route;
   /** Each step tried, in order, for `route --explain`. */
   trail: string[];
+  /** True when no rule matched, no verdict was given and an override did not settle both agent and profile: a classifier could decide. */
+  wantsVerdict: boolean;
 }
 
 export function isAgentEnabled(config: MainConfig, agent: string): boolean {
@@ -129,6 +131,7 @@ export function decideRoute(task: RoutableTask, setup: RoutingSetup, hint?: Rout
     base = { agent, profile, complexity: rule.then.complexity ?? "medium", reason: `rule ${rule.name}: ${why}`, decidedBy: "rule" };
     break;
   }
+  const ruleMatched = base !== undefined;
   if (!base && setup.rules.length > 0) trail.push("no rule matched");
   if (!base && verdict) {
     if (verdict.ok) {
@@ -160,7 +163,8 @@ export function decideRoute(task: RoutableTask, setup: RoutingSetup, hint?: Rout
     base = { ...base, agent, profile, reason: `${source}: ${parts} (rest: ${base.reason})`, decidedBy: "override" };
   }
   const model = setup.config.agents[base.agent]?.models?.[base.complexity];
-  return { route: model ? { ...base, model } : base, trail };
+  const wantsVerdict = !ruleMatched && verdict === undefined && !(overrideAgent && overrideProfile);
+  return { route: model ? { ...base, model } : base, trail, wantsVerdict };
 }
 
 /** Repository paths a task's text names: `src/app.ts`, `docs/guide/intro.md`, `README.md`. */

@@ -5,6 +5,7 @@ runCli(process.argv.slice(2), {
   out: (text) => process.stdout.write(`${text}\n`),
   err: (text) => process.stderr.write(`${text}\n`),
   cwd: process.cwd(),
+  env: process.env,
 }).then(
   (code) => {
     process.exitCode = code;

@@ -3,27 +3,27 @@ import { initProject } from "../../app/init-project.ts";
 import { addTaskCommand, listTasks, showTask } from "../../app/task-commands.ts";
 import { validateLedger } from "../../app/validate-ledger.ts";
 import { formatConfigProblem } from "../../adapters/config-fs/load-config.ts";
+import { loadJobs } from "../../adapters/config-fs/load-jobs.ts";
 import { loadRouting } from "../../adapters/config-fs/load-routing.ts";
 import { syncLedger } from "../../adapters/ledger-git/sync-ledger.ts";
 import { runGit } from "../../adapters/ledger-git/run-git.ts";
 import { projectFiles } from "../../adapters/system/system.ts";
 import { isRouterError, RouterError } from "../../core/errors.ts";
 import { isAgentEnabled } from "../../core/routing/decide-route.ts";
-import { routeTaskCommand } from "../../app/route-task.ts";
 import { TASK_STATUSES, type TaskStatus } from "../../core/ledger/task.ts";
 import { buildCliContext, type CliContext } from "./build-deps.ts";
 import { formatTaskDetail, formatTaskTable } from "./format.ts";
+import { addRoutingCommands } from "./routing-commands.ts";
+import { taskId } from "./task-id-arg.ts";
 
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
   cwd: string;
+  /** The environment, for API keys and base URLs; read nowhere else. */
+  env: Readonly<Record<string, string | undefined>>;
 }
 
-function taskId(value: string): number {
-  if (!/^[1-9][0-9]*$/.test(value)) throw new InvalidArgumentError("a task id is a positive whole number");
-  return Number(value);
-}
 
 function statusList(value: string, previous: TaskStatus[] = []): TaskStatus[] {
   const parts = value.split(",").map((s) => s.trim());
@@ -109,40 +109,23 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
       else io.out(formatTaskDetail(task));
     });
 
-  program
-    .command("route")
-    .description("decide and record which agent and profile run a task")
-    .argument("<id>", "task id", taskId)
-    .option("--explain", "print every step the decision tried")
-    .option("--json", "print JSON")
-    .action(async (id: number, o: { explain?: boolean; json?: boolean }, cmd: Command) => {
-      const ctx = await buildCliContext(where(cmd));
-      const routing = await loadRouting(ctx.root, ctx.loaded.config);
-      const bad = routing.problems.filter((p) => p.severity === "error");
-      if (bad.length > 0) throw new RouterError("E_CONFIG_INVALID", `profiles or routing rules are invalid:\n${bad.map((p) => `  ${formatConfigProblem(p)}`).join("\n")}`);
-      const note = ctx.loaded.config.router.classifier
-        ? "the LLM classifier is not available in this version: rules and the fallback decide"
-        : "no classifier configured (router.classifier): rules and the fallback decide";
-      const r = await routeTaskCommand(ctx.deps, id, { config: ctx.loaded.config, profiles: routing.profiles, rules: routing.rules });
-      if (o.json) return json({ ...r, note });
-      const { route } = r;
-      io.out(`task ${id} → ${route.agent}${route.model ? ` (${route.model})` : ""}, profile ${route.profile}, ${route.complexity} complexity; decided by ${route.decidedBy}: ${route.reason}`);
-      if (o.explain) for (const step of [`note: ${note}`, ...r.trail]) io.out(`  - ${step}`);
-    });
+  addRoutingCommands(program, io, where, json);
 
   program
     .command("validate")
-    .description("check the config, profiles, routing rules and the ledger; exit 1 listing every problem")
+    .description("check the config, profiles, routing rules, classifier template, jobs and the ledger; exit 1 listing every problem")
     .action(async (_o, cmd: Command) => {
       const ctx = await buildCliContext(where(cmd), { allowInvalidConfig: true });
       const ledger = await validateLedger(ctx.store);
-      const files = [...ctx.loaded.problems, ...(await loadRouting(ctx.root, ctx.loaded.config)).problems];
+      const routing = await loadRouting(ctx.root, ctx.loaded.config);
+      const jobs = await loadJobs(ctx.root, new Set(routing.profiles.keys()));
+      const files = [...ctx.loaded.problems, ...routing.problems, ...jobs.problems];
       const errors = [...files.filter((p) => p.severity === "error").map(formatConfigProblem), ...ledger.errors];
       const warnings = [...files.filter((p) => p.severity === "warning").map(formatConfigProblem), ...ledger.warnings];
       for (const w of warnings) io.err(`warning: ${w}`);
       for (const e of errors) io.err(`error: ${e}`);
       if (errors.length > 0) state.code = 1;
-      else io.out(`ok: ${ctx.loaded.exists ? ctx.loaded.file : "default config (no .github/agent-router.yml)"}, profiles, routing rules and ${ctx.store.location} are valid`);
+      else io.out(`ok: ${ctx.loaded.exists ? ctx.loaded.file : "default config (no .github/agent-router.yml)"}, profiles, routing rules, classifier template, jobs and ${ctx.store.location} are valid`);
     });
 
   program

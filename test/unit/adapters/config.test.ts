@@ -15,6 +15,7 @@ const FILE = ".github/agent-router.yml";
 const DEFAULTS = {
   agents: {},
   router: { fallback: { agent: "claude", profile: "feature" } },
+  context: { maxTokens: 24_000, attempts: 3 },
   ledger: { branch: "agent-router/ledger", path: "ledger.yml", archiveAfterDays: 30 },
   execution: { parallelism: 4, maxAttempts: 3, executor: "inline" },
   delegation: { maxDepth: 3, maxChildren: 8, acl: { planner: ["feature", "bugfix", "docs", "tests", "refactor"] } },
@@ -183,7 +184,7 @@ describe("parseConfig: unknown keys", () => {
   it("lists the known keys when nothing is close", () => {
     const p = only(yaml("ledger: {}", "zzzzzzzzzzzz: 1"));
     expect(p).toMatchObject({ path: ["zzzzzzzzzzzz"], line: 2 });
-    expect(p.message).toBe('unknown key "zzzzzzzzzzzz" (known keys: agents, router, ledger, execution, delegation, approvals, github)');
+    expect(p.message).toBe('unknown key "zzzzzzzzzzzz" (known keys: agents, router, context, ledger, execution, delegation, approvals, github)');
     const nested = only(yaml("approvals:", "  something-else: true"));
     expect(nested.message).toBe('unknown key "something-else" (known keys: allowSelf, expireDays)');
   });

@@ -1,0 +1,88 @@
+import type { LanguageModel, LanguageModelUsage, ModelMessage } from "ai";
+import { generateText, NoObjectGeneratedError, Output } from "ai";
+import type { ClassifierCall } from "../../core/ledger/task.ts";
+import type { Classification, Classifier } from "../../core/ports.ts";
+import { priceUsage } from "../../core/pricing/price-usage.ts";
+import { renderClassifierPrompt } from "../../core/routing/classifier-prompt.ts";
+import type { ClassifierOutcome, RoutableTask, RoutingSetup } from "../../core/routing/decide-route.ts";
+import { checkVerdict, parseVerdictText, verdictChoices, verdictSchema } from "../../core/routing/verdict.ts";
+
+export interface AiClassifierOptions {
+  model: LanguageModel;
+  provider: string;
+  modelId: string;
+  /** The prompt template (router/classifier.md or the repository's own). */
+  template: string;
+  timeoutMs: number;
+  /** A fresh random boundary per call (32+ hex digits). */
+  newBoundary: () => string;
+  pricePerMTok?: { input: number; output: number };
+  /** Milliseconds since some origin, for the call's duration. */
+  now?: () => number;
+}
+
+type Answer = { outcome: ClassifierOutcome; text: string | undefined; usage: LanguageModelUsage | undefined; failed?: "error" | "timeout" };
+
+function describeError(err: unknown): string {
+  const e = err as { name?: string; message?: string; statusCode?: number };
+  const status = e.statusCode ? ` (HTTP ${e.statusCode})` : "";
+  return `${e.name ?? "Error"}${status}: ${(e.message ?? String(err)).split("\n")[0]?.slice(0, 200)}`;
+}
+
+/**
+ * The classifier on the AI SDK: structured output against an enum schema built from the enabled
+ * agents and known profiles. An answer that is not a valid verdict gets one repair round (the
+ * model sees its answer and what was wrong); after that, or on an API error or timeout, the outcome
+ * is "no verdict" with the reason, and routing falls back. Usage of both calls is recorded.
+ */
+export function createAiClassifier(opts: AiClassifierOptions): Classifier {
+  const now = opts.now ?? (() => performance.now());
+  return {
+    describe: `${opts.provider} ${opts.modelId}`,
+    async classify(task: RoutableTask, setup: RoutingSetup): Promise<Classification> {
+      const choices = verdictChoices(setup);
+      const schema = verdictSchema(choices);
+      const prompt = renderClassifierPrompt({ template: opts.template, choices, profiles: setup.profiles, task, boundary: opts.newBoundary() });
+      const signal = AbortSignal.timeout(opts.timeoutMs);
+      const started = now();
+
+      const ask = async (messages: ModelMessage[]): Promise<Answer> => {
+        try {
+          const result = await generateText({ model: opts.model, output: Output.object({ schema, name: "route_verdict" }), messages, abortSignal: signal, maxRetries: 1, temperature: 0 });
+          return { outcome: checkVerdict(result.output, choices), text: result.text, usage: result.usage };
+        } catch (err) {
+          if (NoObjectGeneratedError.isInstance(err)) return { outcome: parseVerdictText(err.text ?? "", choices), text: err.text, usage: err.usage };
+          if (signal.aborted) return { outcome: { ok: false, reason: `classifier timed out after ${opts.timeoutMs} ms` }, text: undefined, usage: undefined, failed: "timeout" };
+          return { outcome: { ok: false, reason: `classifier call failed: ${describeError(err)}` }, text: undefined, usage: undefined, failed: "error" };
+        }
+      };
+
+      const first: ModelMessage[] = [{ role: "user", content: prompt }];
+      const answers = [await ask(first)];
+      const firstAnswer = answers[0]!;
+      if (!firstAnswer.outcome.ok && !firstAnswer.failed) {
+        const repair: ModelMessage[] = [
+          ...first,
+          { role: "assistant", content: firstAnswer.text ?? "" },
+          { role: "user", content: `That answer is not valid: ${firstAnswer.outcome.reason}. Reply with only the JSON object, using exactly the keys agent, profile, complexity and reason, and only the names listed above.` },
+        ];
+        answers.push(await ask(repair));
+      }
+      const last = answers[answers.length - 1]!;
+      const outcome: ClassifierOutcome = last.outcome.ok || answers.length === 1 ? last.outcome : { ok: false, reason: `${last.outcome.reason}, after one repair round` };
+
+      const inputTokens = answers.reduce((n, a) => n + (a.usage?.inputTokens ?? 0), 0);
+      const outputTokens = answers.reduce((n, a) => n + (a.usage?.outputTokens ?? 0), 0);
+      const costUsd = priceUsage(opts.modelId, { inputTokens, outputTokens }, opts.pricePerMTok);
+      const call: ClassifierCall = {
+        provider: opts.provider,
+        model: opts.modelId,
+        usage: { inputTokens, outputTokens, ...(costUsd === undefined ? {} : { costUsd }) },
+        calls: answers.length,
+        durationMs: Math.max(0, Math.round(now() - started)),
+        outcome: outcome.ok ? "verdict" : (last.failed ?? "invalid"),
+      };
+      return { outcome, call };
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import { join } from "node:path";
+import { Job } from "../../core/config/job.ts";
+import { BUILTIN_JOBS } from "./builtin-data.generated.ts";
+import { readOptional, USER_DIR, userYamlFiles } from "./load-routing.ts";
+import { parseYamlWithSchema, type FileProblem } from "./yaml-file.ts";
+
+export interface LoadedJobs {
+  jobs: Map<string, Job>;
+  sources: Map<string, string>;
+  problems: FileProblem[];
+}
+
+/**
+ * The scheduled jobs: the built-in examples (disabled), with `.github/agent-router/jobs/<name>.yml`
+ * replacing a built-in of the same name or adding a job. A job's `name` must match its file.
+ */
+export async function loadJobs(root: string, knownProfiles: ReadonlySet<string>): Promise<LoadedJobs> {
+  const jobs = new Map<string, Job>();
+  const sources = new Map<string, string>();
+  const problems: FileProblem[] = [];
+  const add = (name: string, text: string, file: string): void => {
+    const parsed = parseYamlWithSchema(Job, text, file);
+    problems.push(...parsed.problems);
+    if (!parsed.value) return;
+    const job = parsed.value;
+    if (job.name !== name) problems.push({ file, path: ["name"], severity: "error", message: `the file defines "${job.name}" but is named "${name}"; rename one of them`, line: parsed.locate(["name"]) });
+    if (job.task.profile !== undefined && !knownProfiles.has(job.task.profile)) {
+      problems.push({ file, path: ["task", "profile"], severity: "error", message: `unknown profile "${job.task.profile}"; use one of ${[...knownProfiles].sort().join(", ")}`, line: parsed.locate(["task", "profile"]) });
+    }
+    jobs.set(name, job);
+    sources.set(name, file);
+  };
+  for (const [name, text] of Object.entries(BUILTIN_JOBS)) add(name, text, `jobs/${name}.yml (built-in)`);
+  for (const f of await userYamlFiles(root, "jobs")) {
+    const file = `${USER_DIR}/jobs/${f}`;
+    add(f.replace(/\.ya?ml$/, ""), (await readOptional(join(root, file))) ?? "", file);
+  }
+  return { jobs, sources, problems };
+}

@@ -1,0 +1,79 @@
+import type { Profile } from "../core/config/profile.ts";
+import { HANDOFF_INSTRUCTIONS } from "../core/context/handoff-text.ts";
+import type { BundleComment, BundlePlan, RelatedTask } from "../core/context/plan-bundle.ts";
+import { planBundle } from "../core/context/plan-bundle.ts";
+import { selectFiles } from "../core/context/select-files.ts";
+import { RouterError } from "../core/errors.ts";
+import type { Ledger } from "../core/ledger/ledger.ts";
+import { findTask } from "../core/ledger/ledger.ts";
+import type { Task } from "../core/ledger/task.ts";
+import { isTerminal } from "../core/ledger/task.ts";
+import type { BundleWriter, RepoFiles } from "../core/ports.ts";
+import type { AppDeps } from "./app-deps.ts";
+
+/** Bytes read from any one repository file; the token budget cuts further. */
+const MAX_FILE_BYTES = 64 * 1024;
+
+export interface ContextResult {
+  plan: BundlePlan;
+  bundlePath: string;
+  manifestPath: string;
+  sha256: string;
+  profile: string;
+}
+
+function related(task: Task): RelatedTask {
+  const summary = typeof task.result?.["summary"] === "string" ? task.result["summary"] : undefined;
+  const key = task.source.kind === "parent" ? task.source.key : undefined;
+  return { id: task.id, title: task.title, status: task.status, ...(key ? { key } : {}), ...(summary ? { summary } : {}), ...(task.result ? { result: task.result } : {}) };
+}
+
+/** The parent, its finished children other than this task, and this task's own children. */
+export function lineageOf(ledger: Ledger, task: Task): { parent?: RelatedTask; siblings: RelatedTask[]; children: RelatedTask[] } {
+  const parent = task.parentId === undefined ? undefined : findTask(ledger, task.parentId);
+  const siblings = parent ? parent.children.filter((id) => id !== task.id).map((id) => findTask(ledger, id)).filter((t): t is Task => t !== undefined && isTerminal(t.status)) : [];
+  const children = task.children.map((id) => findTask(ledger, id)).filter((t): t is Task => t !== undefined);
+  return { ...(parent ? { parent: related(parent) } : {}), siblings: siblings.map(related), children: children.map(related) };
+}
+
+/**
+ * Builds a task's context bundle and writes it with its manifest. The profile is the task's routed
+ * one (or `profileName` when given, or the fallback's when the task is not routed yet).
+ */
+export async function buildContextCommand(
+  deps: AppDeps,
+  id: number,
+  io: { profiles: ReadonlyMap<string, Profile>; repo: RepoFiles; writer: BundleWriter; boundary: string; comments?: readonly BundleComment[]; profileName?: string },
+): Promise<ContextResult> {
+  const { ledger } = await deps.store.read();
+  const task = findTask(ledger, id);
+  if (!task) throw new RouterError("E_TASK_NOT_FOUND", `no task ${id} in ${deps.store.location}`, { id });
+  const profileName = io.profileName ?? task.route?.profile ?? deps.config.router.fallback.profile;
+  const profile = io.profiles.get(profileName);
+  if (!profile) throw new RouterError("E_USAGE", `profile "${profileName}" does not exist`, { profile: profileName }, { fix: "Route the task again, or add the profile under .github/agent-router/profiles/." });
+
+  const paths = await io.repo.list();
+  const selection = selectFiles(task, paths);
+  const read = async (path: string): Promise<string | null> => {
+    const r = await io.repo.readText(path, MAX_FILE_BYTES);
+    return r ? r.text + (r.truncated ? "\n[… file cut at 64 KB]" : "") : null;
+  };
+  const instructions = (await Promise.all(selection.instructions.map(async (path) => ({ path, text: await read(path) })))).filter((f): f is { path: string; text: string } => f.text !== null);
+  const files = (await Promise.all(selection.matches.map(async (m) => ({ ...m, text: await read(m.path) })))).filter((f): f is { path: string; why: string; text: string } => f.text !== null);
+  const diff = task.attempts.length > 0 ? await io.repo.taskDiff(id) : null;
+
+  const plan = planBundle({
+    task,
+    profile,
+    handoff: HANDOFF_INSTRUCTIONS,
+    comments: io.comments ?? [],
+    lineage: lineageOf(ledger, task),
+    repo: { instructions, paths, files },
+    ...(diff ? { diff } : {}),
+    boundary: io.boundary,
+    budget: { maxTokens: deps.config.context.maxTokens, attempts: deps.config.context.attempts },
+  });
+  const manifest = { taskId: id, profile: profileName, createdAt: deps.clock.now().toISOString(), tokens: plan.tokens, maxTokens: plan.maxTokens, boundary: io.boundary, sections: plan.sections, cuts: plan.cuts };
+  const written = await io.writer.write(id, plan.text, manifest);
+  return { plan, profile: profileName, ...written };
+}
