@@ -12,6 +12,7 @@ import { systemBackoff } from "../src/adapters/system/system.ts";
 import { addTask } from "../src/core/ledger/create-task.ts";
 import type { Ledger } from "../src/core/ledger/ledger.ts";
 import { freshLedger, realisticLedger } from "./ledger-fixture.ts";
+import { bundleRows, routingThroughput } from "./routing.ts";
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -67,3 +68,11 @@ console.log("| tasks | n | MB | cold mutate ms | warm mutate ms | parse+serialis
 console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
 for (const n of [100, 1_000, 10_000]) console.log(await ledgerRow("new (as `add` makes)", n, freshLedger(n)));
 for (const n of [100, 1_000, 10_000]) console.log(await ledgerRow("finished (route, run, usage)", n, realisticLedger(n)));
+
+console.log(`\nContext bundle build (git ls-files, select, read, plan, write; default 24,000-token budget; median of 5)`);
+console.log("| tracked files | build ms | bundle tokens |");
+console.log("|---:|---:|---:|");
+for (const row of await bundleRows([1_000, 10_000, 50_000])) console.log(row);
+
+const routing = await routingThroughput(50_000);
+console.log(`\nRule routing (decideRoute, built-in rules, 50,000 tasks): ${Math.round(routing.perSecond).toLocaleString("en")} tasks/s; ${routing.byRule.toLocaleString("en")} decided by a rule`);

@@ -38,7 +38,7 @@ export function lineageOf(ledger: Ledger, task: Task): { parent?: RelatedTask; s
 
 /**
  * Builds a task's context bundle and writes it with its manifest. The profile is the task's routed
- * one (or `profileName` when given, or the fallback's when the task is not routed yet).
+ * one (or `profileName` when given; before routing, the hint's or the fallback's).
  */
 export async function buildContextCommand(
   deps: AppDeps,
@@ -48,7 +48,7 @@ export async function buildContextCommand(
   const { ledger } = await deps.store.read();
   const task = findTask(ledger, id);
   if (!task) throw new RouterError("E_TASK_NOT_FOUND", `no task ${id} in ${deps.store.location}`, { id });
-  const profileName = io.profileName ?? task.route?.profile ?? deps.config.router.fallback.profile;
+  const profileName = io.profileName ?? task.route?.profile ?? task.hint?.profile ?? deps.config.router.fallback.profile;
   const profile = io.profiles.get(profileName);
   if (!profile) throw new RouterError("E_USAGE", `profile "${profileName}" does not exist`, { profile: profileName }, { fix: "Route the task again, or add the profile under .github/agent-router/profiles/." });
 

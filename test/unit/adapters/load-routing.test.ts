@@ -95,3 +95,23 @@ describe("a repository's own files", () => {
     ]);
   });
 });
+
+describe("the classifier template", () => {
+  it("the built-in router/classifier.md loads and has every placeholder it needs", async () => {
+    const { classifierTemplate, sources, problems } = await loadRouting(tempDir(), defaults);
+    expect(problems).toEqual([]);
+    expect(sources.get("classifier")).toBe("router/classifier.md (built-in)");
+    for (const p of ["{{agents}}", "{{profiles}}", "{{task}}", "{{boundary}}"]) expect(classifierTemplate).toContain(p);
+  });
+
+  it("a repository's own template replaces it, and a template without {{task}} or with unknown placeholders is reported", async () => {
+    const good = await loadRouting(repoWith({ ".github/agent-router/router/classifier.md": "Pick one of {{agents}}.\n{{task}}\n" }), defaults);
+    expect(good.problems).toEqual([]);
+    expect(good.classifierTemplate).toBe("Pick one of {{agents}}.\n{{task}}\n");
+    const bad = await loadRouting(repoWith({ ".github/agent-router/router/classifier.md": "Pick one of {{agents}} for {{title}}.\n" }), defaults);
+    expect(bad.problems.map((p) => `${p.file}: ${p.message}`)).toEqual([
+      ".github/agent-router/router/classifier.md: unknown placeholder {{title}}; use {{agents}}, {{profiles}}, {{task}}, {{boundary}}",
+      ".github/agent-router/router/classifier.md: {{task}} must appear exactly once (found 0)",
+    ]);
+  });
+});

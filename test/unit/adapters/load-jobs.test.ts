@@ -1,0 +1,59 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { BUILTIN_JOBS } from "../../../src/adapters/config-fs/builtin-data.generated.ts";
+import { loadJobs } from "../../../src/adapters/config-fs/load-jobs.ts";
+import { removeTempDirs, tempDir } from "../../support/git-repo.ts";
+
+afterAll(removeTempDirs);
+
+const PROFILES = new Set(["bugfix", "feature", "docs", "tests", "refactor", "review", "planner", "maintenance"]);
+
+function repoWith(files: Record<string, string>): string {
+  const root = tempDir();
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(root, path, ".."), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
+}
+
+describe("loadJobs", () => {
+  it("loads every built-in example job, each disabled and naming a known profile", async () => {
+    const { jobs, problems } = await loadJobs(tempDir(), PROFILES);
+    expect(problems).toEqual([]);
+    expect([...jobs.keys()].sort()).toEqual(Object.keys(BUILTIN_JOBS).sort());
+    expect(jobs.size).toBeGreaterThanOrEqual(3);
+    for (const job of jobs.values()) {
+      expect(job.enabled).toBe(false);
+      expect(PROFILES.has(job.task.profile ?? "")).toBe(true);
+    }
+  });
+
+  it("a repository's file replaces the built-in of the same name and adds new jobs", async () => {
+    const root = repoWith({
+      ".github/agent-router/jobs/docs-drift.yml": "name: docs-drift\nschedule: '0 9 * * MON'\nenabled: true\ntask: { title: Check the docs, profile: docs }\n",
+      ".github/agent-router/jobs/triage.yml": "name: triage\nschedule: '*/30 * * * *'\nenabled: true\ntask: { title: Triage new issues }\n",
+    });
+    const { jobs, sources, problems } = await loadJobs(root, PROFILES);
+    expect(problems).toEqual([]);
+    expect(jobs.get("docs-drift")).toMatchObject({ enabled: true, schedule: "0 9 * * MON", task: { title: "Check the docs" } });
+    expect(sources.get("docs-drift")).toBe(".github/agent-router/jobs/docs-drift.yml");
+    expect(jobs.get("triage")?.enabled).toBe(true);
+    expect(sources.get("flaky-tests")).toBe("jobs/flaky-tests.yml (built-in)");
+  });
+
+  it("reports a bad schedule, a name that does not match the file and an unknown profile, with lines", async () => {
+    const root = repoWith({
+      ".github/agent-router/jobs/a.yml": "name: a\nschedule: '0 25 * * *'\ntask: { title: x }\n",
+      ".github/agent-router/jobs/b.yml": "name: not-b\nschedule: '0 1 * * *'\ntask:\n  title: x\n  profile: wizard\n",
+    });
+    const { problems } = await loadJobs(root, PROFILES);
+    const lines = problems.map((p) => `${p.file}:${p.line ?? "?"} ${p.path.join(".")}: ${p.message}`);
+    expect(lines).toEqual([
+      expect.stringMatching(/^\.github\/agent-router\/jobs\/a\.yml:2 schedule: "25" is not a valid hour/),
+      '.github/agent-router/jobs/b.yml:1 name: the file defines "not-b" but is named "b"; rename one of them',
+      expect.stringMatching(/^\.github\/agent-router\/jobs\/b\.yml:5 task\.profile: unknown profile "wizard"; use one of bugfix, docs/),
+    ]);
+  });
+});
