@@ -1,5 +1,5 @@
 import type { LanguageModel, LanguageModelUsage, ModelMessage } from "ai";
-import { generateText, NoObjectGeneratedError, Output } from "ai";
+import { generateText, NoObjectGeneratedError, Output, RetryError } from "ai";
 import type { ClassifierCall } from "../../core/ledger/task.ts";
 import type { Classification, Classifier } from "../../core/ports.ts";
 import { priceUsage } from "../../core/pricing/price-usage.ts";
@@ -24,10 +24,14 @@ export interface AiClassifierOptions {
 type Answer = { outcome: ClassifierOutcome; text: string | undefined; usage: LanguageModelUsage | undefined; failed?: "error" | "timeout" };
 
 function describeError(err: unknown): string {
-  const e = err as { name?: string; message?: string; statusCode?: number };
+  // After its retries the SDK throws a RetryError; the HTTP status is on the last error it wraps.
+  const e = (RetryError.isInstance(err) ? err.lastError : err) as { name?: string; message?: string; statusCode?: number };
   const status = e.statusCode ? ` (HTTP ${e.statusCode})` : "";
   return `${e.name ?? "Error"}${status}: ${(e.message ?? String(err)).split("\n")[0]?.slice(0, 200)}`;
 }
+
+/** Generous for a four-key JSON object; keeps a rambling model from running up the bill. */
+const MAX_OUTPUT_TOKENS = 500;
 
 /**
  * The classifier on the AI SDK: structured output against an enum schema built from the enabled
@@ -47,13 +51,21 @@ export function createAiClassifier(opts: AiClassifierOptions): Classifier {
       const started = now();
 
       const ask = async (messages: ModelMessage[]): Promise<Answer> => {
+        let result;
         try {
-          const result = await generateText({ model: opts.model, output: Output.object({ schema, name: "route_verdict" }), messages, abortSignal: signal, maxRetries: 1, temperature: 0 });
-          return { outcome: checkVerdict(result.output, choices), text: result.text, usage: result.usage };
+          result = await generateText({ model: opts.model, output: Output.object({ schema, name: "route_verdict" }), messages, abortSignal: signal, maxRetries: 1, temperature: 0, maxOutputTokens: MAX_OUTPUT_TOKENS });
         } catch (err) {
           if (NoObjectGeneratedError.isInstance(err)) return { outcome: parseVerdictText(err.text ?? "", choices), text: err.text, usage: err.usage };
           if (signal.aborted) return { outcome: { ok: false, reason: `classifier timed out after ${opts.timeoutMs} ms` }, text: undefined, usage: undefined, failed: "timeout" };
           return { outcome: { ok: false, reason: `classifier call failed: ${describeError(err)}` }, text: undefined, usage: undefined, failed: "error" };
+        }
+        // The SDK parses the output lazily and throws when there is none (an empty or cut-off answer);
+        // the call still happened and its tokens count.
+        try {
+          return { outcome: checkVerdict(result.output, choices), text: result.text, usage: result.usage };
+        } catch {
+          const outcome = result.text.trim() === "" ? { ok: false as const, reason: `empty answer (finish reason ${result.finishReason})` } : parseVerdictText(result.text, choices);
+          return { outcome, text: result.text, usage: result.usage };
         }
       };
 
@@ -61,12 +73,10 @@ export function createAiClassifier(opts: AiClassifierOptions): Classifier {
       const answers = [await ask(first)];
       const firstAnswer = answers[0]!;
       if (!firstAnswer.outcome.ok && !firstAnswer.failed) {
-        const repair: ModelMessage[] = [
-          ...first,
-          { role: "assistant", content: firstAnswer.text ?? "" },
-          { role: "user", content: `That answer is not valid: ${firstAnswer.outcome.reason}. Reply with only the JSON object, using exactly the keys agent, profile, complexity and reason, and only the names listed above.` },
-        ];
-        answers.push(await ask(repair));
+        const problem = `That answer is not valid: ${firstAnswer.outcome.reason}. Reply with only the JSON object, using exactly the keys agent, profile, complexity and reason, and only the names listed above.`;
+        // Some APIs refuse an empty assistant turn, so an empty answer is not echoed back.
+        const echo: ModelMessage[] = firstAnswer.text?.trim() ? [{ role: "assistant", content: firstAnswer.text }] : [];
+        answers.push(await ask([...first, ...echo, { role: "user", content: problem }]));
       }
       const last = answers[answers.length - 1]!;
       const outcome: ClassifierOutcome = last.outcome.ok || answers.length === 1 ? last.outcome : { ok: false, reason: `${last.outcome.reason}, after one repair round` };
