@@ -24,7 +24,8 @@ export async function routeTaskCommand(deps: AppDeps, id: number, setup: Routing
   const found = findTask(ledger, id);
   if (!found) throw new RouterError("E_TASK_NOT_FOUND", `no task ${id} in ${deps.store.location}`, { id });
   const routable = { title: found.title, body: found.body, labels: found.labels, paths: mentionedPaths(`${found.title}\n${found.body}`) };
-  const hint = found.hint ? { ...found.hint, from: "cli" as const } : undefined;
+  const from: "job" | "parent" | "cli" = found.source.kind === "job" || found.source.kind === "parent" ? found.source.kind : "cli";
+  const hint = found.hint ? { ...found.hint, from } : undefined;
   let decision = decideRoute(routable, setup, hint);
   if (decision.wantsVerdict && classifier) {
     const { outcome, call } = await classifier.classify(routable, setup);

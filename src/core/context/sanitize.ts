@@ -12,14 +12,25 @@ const INVISIBLE = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200
 const ANSI = /\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)?|\u009B[0-?]*[ -/]*[@-~]|\u001B[@-Z\\-_]?/g;
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
 const HTML_COMMENT = /<!--[\s\S]*?(?:-->|$)/g;
-const HIDDEN_ATTRIBUTE = /\s(?:alt|title|aria-[\w-]+|data-[\w-]+|placeholder)\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)/gi;
-const TAG = /<[a-zA-Z][^<>]*>/g;
-const IMAGE_ALT = /!\[[^\]]*\]\(/g;
-const LINK_TITLE = /(\]\(\s*<?[^\s)>]+>?)\s+(?:"[^"]*"|'[^']*'|\([^)]*\))\s*\)/g;
+/** An attribute people do not see on the page, after whitespace or a slash (`<img/alt=…>`). */
+const HIDDEN_ATTRIBUTE = /[\s/](?:alt|title|aria-[\w-]+|data-[\w-]+|placeholder)\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)/gi;
+/** An HTML start tag; quoted values may contain `>`; a tag left open runs to the end of the text. */
+const TAG = /<[a-zA-Z][\w-]*(?:"[^"]*"|'[^']*'|[^'">])*>?/g;
+/** Image alt text, with one level of nested brackets, inline `![…](` or reference-style `![…][`. */
+const IMAGE_ALT = /!\[(?:[^[\]]|\[[^[\]]*\])*\](?=[([])/g;
+const QUOTED_TITLE = String.raw`(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|\((?:[^()\\]|\\.)*\))`;
+/** A link's title: `[x](url "title")`, `[x](<url with spaces> 'title')`. */
+const LINK_TITLE = new RegExp(String.raw`(\]\(\s*(?:<[^>\n]*>|[^\s)]+))\s+${QUOTED_TITLE}\s*\)`, "g");
+/** A reference definition's title: `[r]: url "title"`. */
+const REFERENCE_TITLE = new RegExp(String.raw`^( {0,3}\[[^\]\n]+\]:[ \t]*(?:<[^>\n]*>|\S+))[ \t]+${QUOTED_TITLE}[ \t]*$`, "gm");
 const NUMERIC_ENTITY = /&#(?:x([0-9a-f]{1,6})|(\d{1,7}));?/gi;
 
-/** Token shapes of GitHub, Anthropic, OpenAI, AWS, Slack, and JWTs. */
-const SECRET = /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|sk-ant-[A-Za-z0-9_-]{20,}|sk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|xox[abposr]-[A-Za-z0-9-]{10,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})/g;
+/**
+ * Token shapes of GitHub, Anthropic, OpenAI, AWS, Slack, and JWTs. Distinctive prefixes match
+ * anywhere, even glued to a word (`MY_TOKEN_ghp_…`); the short `sk-` prefix only after a non-letter,
+ * so words like "risk-…" stay.
+ */
+const SECRET = /(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|sk-ant-[A-Za-z0-9_-]{20,}|(?<![A-Za-z0-9])sk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|xox[abposr]-[A-Za-z0-9-]{10,}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})/g;
 
 function decodeNumericEntities(text: string): string {
   return text.replace(NUMERIC_ENTITY, (whole, hex: string | undefined, dec: string | undefined) => {
@@ -42,8 +53,9 @@ function sanitizeOnce(text: string): string {
     .replace(INVISIBLE, "")
     .replace(HTML_COMMENT, "")
     .replace(TAG, (tag) => tag.replace(HIDDEN_ATTRIBUTE, ""))
-    .replace(IMAGE_ALT, "![](")
-    .replace(LINK_TITLE, "$1)");
+    .replace(IMAGE_ALT, "![]")
+    .replace(LINK_TITLE, "$1)")
+    .replace(REFERENCE_TITLE, "$1");
 }
 
 /**

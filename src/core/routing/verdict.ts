@@ -33,7 +33,7 @@ export function verdictSchema(choices: VerdictChoices) {
       agent: z.enum(choices.agents).describe("Which agent runs the task"),
       profile: z.enum(choices.profiles).describe("Which role profile fits the task"),
       complexity: Complexity.describe("low: a small local change; medium: a typical issue; high: broad or subtle work"),
-      reason: z.string().min(1).max(REASON_MAX).describe("One sentence: why"),
+      reason: z.string().trim().min(1).max(REASON_MAX).describe("One sentence: why"),
     })
     .strict();
 }
