@@ -1,6 +1,8 @@
 // Ports: the capabilities the app needs from the outside world. Interfaces only; each has an
 // in-memory fake in test/fakes or src/adapters/*/memory and a contract suite in test/contract.
 import type { Ledger } from "./ledger/ledger.ts";
+import type { RunRecord } from "./agents/run-record.ts";
+import type { Profile } from "./config/profile.ts";
 import type { ClassifierCall, Task } from "./ledger/task.ts";
 import type { ClassifierOutcome, RoutableTask, RoutingSetup } from "./routing/decide-route.ts";
 
@@ -93,4 +95,41 @@ export interface RepoFiles {
 /** Where bundles go. The writer adds the checksum (SHA-256 of the bundle text) to the manifest. */
 export interface BundleWriter {
   write(taskId: number, text: string, manifest: Record<string, unknown>): Promise<{ bundlePath: string; manifestPath: string; sha256: string }>;
+}
+
+/** One agent run, as the app asks for it. */
+export interface AgentRunRequest {
+  taskId: number;
+  /** The attempt's idempotency key, for logs and the run directory. */
+  key: string;
+  agent: string;
+  model?: string;
+  profile: Profile;
+  /** The context bundle's text (the prompt), given on stdin and as a file. */
+  bundle: string;
+  /** The task's own worktree: the agent's working directory. */
+  workdir: string;
+  timeoutMs: number;
+  /** The handoff repair round: a short follow-up in the same session when there is one. */
+  repair?: { sessionId?: string; message: string };
+}
+
+export interface AgentRun {
+  record: RunRecord;
+  /** The handoff file's text, null when the agent did not write it. */
+  handoffText: string | null;
+}
+
+/** What `--dry-run` prints instead of running: the exact command, the environment's names, the bundle's path. */
+export interface AgentRunPlan {
+  argv: string[];
+  envNames: string[];
+  bundlePath: string;
+  cwd: string;
+}
+
+/** Runs coding agents (claude, codex, opencode, command agents) behind one contract. Never throws for a failed run. */
+export interface AgentRunner {
+  run(req: AgentRunRequest, signal?: AbortSignal): Promise<AgentRun>;
+  plan(req: AgentRunRequest): AgentRunPlan;
 }

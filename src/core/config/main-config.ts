@@ -17,6 +17,10 @@ export const AgentConfig = z
     models: Models.optional(),
     failover: z.array(z.string().min(1)).default([]).describe("Agents to try next on rate/usage/auth/outage failures"),
     args: z.array(z.string()).default([]).describe("Extra arguments for the agent CLI"),
+    env: z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an environment variable name"))
+      .default([])
+      .describe("Names of extra environment variables passed to this agent; nothing else leaks through"),
     timeoutMinutes: z.number().positive().max(24 * 60).optional(),
   })
   .strict();
