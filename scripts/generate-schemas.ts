@@ -7,6 +7,7 @@ import { MainConfig } from "../src/core/config/main-config.ts";
 import { Profile } from "../src/core/config/profile.ts";
 import { Job } from "../src/core/config/job.ts";
 import { RoutesFile } from "../src/core/config/route-rules.ts";
+import { Handoff } from "../src/core/handoff/handoff.ts";
 import { Ledger } from "../src/core/ledger/ledger.ts";
 
 const schemas: { file: string; schema: z.ZodType; title: string }[] = [
@@ -15,6 +16,7 @@ const schemas: { file: string; schema: z.ZodType; title: string }[] = [
   { file: "schemas/profile.json", schema: Profile, title: "agent-router role profile (profiles/<name>.yml)" },
   { file: "schemas/routes.json", schema: RoutesFile, title: "agent-router routing rules (router/routes.yml)" },
   { file: "schemas/job.json", schema: Job, title: "agent-router scheduled job (jobs/<name>.yml)" },
+  { file: "schemas/handoff.v1.json", schema: Handoff, title: "agent-router handoff (agent → router, schemaVersion 1)" },
 ];
 
 const outputs = new Map<string, string>();
