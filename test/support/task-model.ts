@@ -14,7 +14,7 @@ export const MODEL_TERMINAL: readonly TaskStatus[] = ["done", "failed", "cancell
 const LIVE: readonly TaskStatus[] = ALL_STATUSES.filter((s) => !MODEL_TERMINAL.includes(s));
 
 export const ALL_EVENT_TYPES: readonly TaskEventType[] = [
-  "route", "require_approval", "approve", "reject", "start", "heartbeat", "finish", "fail", "lease_expired",
+  "route", "require_approval", "approve", "reject", "start", "heartbeat", "finish", "fail", "lease_expired", "release",
   "children_settled", "review", "answer", "cancel", "retry", "stale_result",
 ];
 
@@ -24,7 +24,8 @@ export const ALL_EVENT_TYPES: readonly TaskEventType[] = [
  * - an approval gate sits between routed and the first run; approve/reject act on it
  *   (reject also closes a task whose result is awaiting review);
  * - an agent starts only on a routed task or one waiting to retry;
- * - only a running attempt heartbeats, finishes, fails or loses its lease;
+ * - only a running attempt heartbeats, finishes, fails, loses its lease or is released (a worker
+ *   that stops without a result gives the task back; that attempt never counts as a failure);
  * - a parent in `waiting` resumes when its children settle; `in_review` takes a review;
  *   `needs_help` takes an answer;
  * - anything not finished can be cancelled; terminal states (and needs_help) reopen only by retry;
@@ -40,6 +41,7 @@ export const MODEL_ACCEPTS: { readonly [K in TaskEventType]: readonly TaskStatus
   finish: ["running"],
   fail: ["running"],
   lease_expired: ["running"],
+  release: ["running"],
   children_settled: ["waiting"],
   review: ["in_review"],
   answer: ["needs_help"],
@@ -81,7 +83,7 @@ function inBudget(state: ModelState, attempts = state.attempts): ModelAttempt[] 
 
 /** An attempt "failed" when it ended with anything but success. */
 export function modelFailures(state: ModelState, attempts = state.attempts): number {
-  return inBudget(state, attempts).filter((a) => !a.open && a.outcome !== "success").length;
+  return inBudget(state, attempts).filter((a) => !a.open && a.outcome !== "success" && a.outcome !== "released").length;
 }
 
 function refuse(why: string): Prediction {
@@ -93,11 +95,14 @@ function accept(state: ModelState, patch: Partial<ModelState>): Prediction {
 }
 
 /** After a failed attempt: ask a person when the same error repeated 3 times, give up when out of budget or not retryable, else retry. */
-function statusAfterFailure(state: ModelState, attempts: ModelAttempt[], retryable: boolean): TaskStatus {
-  const recent = inBudget(state, attempts).slice(-3);
+function statusAfterFailure(state: ModelState, attempts: ModelAttempt[], retryable: boolean, needsHelp = false): TaskStatus {
+  const recent = inBudget(state, attempts)
+    .filter((a) => a.outcome !== "released")
+    .slice(-3);
   const repeated =
     recent.length === 3 &&
     recent.every((a) => a.outcome !== "success" && a.errorClass === recent[0]?.errorClass && a.error === recent[0]?.error);
+  if (needsHelp) return "needs_help";
   if (!retryable) return "failed";
   if (repeated) return "needs_help";
   if (modelFailures(state, attempts) >= state.maxAttempts) return "failed";
@@ -154,7 +159,12 @@ export function modelStep(state: ModelState, event: TaskEvent): Prediction {
       if (typeof attempt === "string") return refuse(attempt);
       const outcome: AttemptOutcome = event.errorClass === "timeout" ? "timeout" : "failure";
       const attempts = closeLast(state, { key: attempt.key, open: false, outcome, errorClass: event.errorClass, error: event.error });
-      return accept(state, { status: statusAfterFailure(state, attempts, event.retryable), attempts });
+      return accept(state, { status: statusAfterFailure(state, attempts, event.retryable, event.needsHelp === true), attempts });
+    }
+    case "release": {
+      const attempt = openAttempt(state, event.key);
+      if (typeof attempt === "string") return refuse(attempt);
+      return accept(state, { status: "routed", attempts: closeLast(state, { key: attempt.key, open: false, outcome: "released", error: event.reason }) });
     }
     case "lease_expired": {
       const attempt = openAttempt(state, event.key);

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, open, writeFile } from "node:fs/promises";
+import { mkdir, open, realpath, writeFile } from "node:fs/promises";
 import { join, resolve, sep } from "node:path";
 import type { BundleWriter, RepoFiles } from "../../core/ports.ts";
 import { git, runGit } from "../ledger-git/run-git.ts";
@@ -18,7 +18,11 @@ export function repoFiles(root: string): RepoFiles {
       if (!full.startsWith(base + sep)) return null; // never outside the tree
       let handle;
       try {
-        handle = await open(full, "r");
+        // Symbolic links are followed only when they stay inside the tree (a tracked AGENTS.md ->
+        // ~/.ssh/id_rsa must not reach a bundle).
+        const [real, realBase] = await Promise.all([realpath(full), realpath(base)]);
+        if (!real.startsWith(realBase + sep)) return null;
+        handle = await open(real, "r");
       } catch {
         return null;
       }

@@ -132,7 +132,8 @@ function attemptLine(a: Attempt): string {
 /** The sections in display order, each with its priority, share and parts. */
 function specs(input: BundleInput): SectionSpec[] {
   const { task, profile, boundary } = input;
-  const attemptsShown = task.attempts.slice(-input.budget.attempts);
+  const k = input.budget.attempts;
+  const attemptsShown = k === 0 ? [] : task.attempts.slice(-k); // slice(-0) would keep them all
   const { parent, siblings, children } = input.lineage;
   return [
     {
@@ -241,7 +242,8 @@ export function planBundle(input: BundleInput): BundlePlan {
       const room = Math.max(0, Math.min(cap - estimateTokens(before.text) - 2, Math.floor(cap / 3)));
       const outline = outlinePaths(input.repo.paths, room);
       if (outline.shown < outline.total) spec.notes.push(`outline shows ${outline.shown} of ${outline.total} files`);
-      parts = parts.map((p, i) => (i === outlineIndex ? { kind: "trusted", text: outline.text || "(no files)" } : p));
+      const text = outline.text || (outline.total === 0 ? "(no files)" : `(${outline.total} files; no room to list them)`);
+      parts = parts.map((p, i) => (i === outlineIndex ? { kind: "trusted", text } : p));
     }
     const full = estimateTokens(renderParts(parts, input.boundary, Number.MAX_SAFE_INTEGER).text);
     const r = renderParts(parts, input.boundary, cap);

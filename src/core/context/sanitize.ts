@@ -45,8 +45,11 @@ export function redactSecrets(text: string): string {
   return text.replace(SECRET, "[redacted]");
 }
 
+/** An unpaired surrogate, which UTF-8 cannot carry; it becomes U+FFFD. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
 function sanitizeOnce(text: string): string {
-  return decodeNumericEntities(text.normalize("NFC"))
+  return redactSecrets(decodeNumericEntities(text.replace(LONE_SURROGATE, "\uFFFD").normalize("NFC"))
     .replace(/\r\n?/g, "\n")
     .replace(ANSI, "")
     .replace(CONTROL, "")
@@ -55,16 +58,18 @@ function sanitizeOnce(text: string): string {
     .replace(TAG, (tag) => tag.replace(HIDDEN_ATTRIBUTE, ""))
     .replace(IMAGE_ALT, "![]")
     .replace(LINK_TITLE, "$1)")
-    .replace(REFERENCE_TITLE, "$1");
+    .replace(REFERENCE_TITLE, "$1"));
 }
 
 /**
  * The visible, safe form of untrusted text. Idempotent: one removal can uncover another
  * (`&#38;#x200B;` decodes to `&#x200B;`, `<!-\u200B-` becomes `<!--`), so it repeats until stable.
- * Every pass that changes something makes the text shorter, so the loop ends.
+ * Redaction is inside the loop: "[redacted]" can complete a pattern (`!ghp_…(x)` → `![redacted](x)`).
+ * The loop ends: every pass that changes something removes characters, except redaction, which
+ * replaces 20+ characters with 10 that no secret pattern matches.
  */
 export function sanitizeUntrusted(text: string): string {
   let out = text;
   for (let next = sanitizeOnce(out); next !== out; next = sanitizeOnce(out)) out = next;
-  return redactSecrets(out);
+  return out;
 }

@@ -1,3 +1,11 @@
+/** A low surrogate right after a high one: the second half of one code point. A lone one is written as U+FFFD, one token. */
+function isPairedLow(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  if (c < 0xdc00 || c > 0xdfff || i === 0) return false;
+  const prev = text.charCodeAt(i - 1);
+  return prev >= 0xd800 && prev <= 0xdbff;
+}
+
 /**
  * A conservative token estimate that needs no tokenizer: a quarter token per ASCII character and
  * one token per other code point (CJK and emoji are about one token each in real tokenizers; most
@@ -10,7 +18,7 @@ export function estimateTokens(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x80) ascii++;
-    else if (c < 0xdc00 || c > 0xdfff) other++; // a low surrogate belongs to the code point before it
+    else if (!isPairedLow(text, i)) other++; // a paired low surrogate belongs to the code point before it
   }
   return Math.ceil(ascii / 4) + other;
 }
@@ -29,7 +37,7 @@ export function truncateToTokens(text: string, tokens: number): { text: string; 
   for (; lo < text.length; lo++) {
     const c = text.charCodeAt(lo);
     if (c < 0x80) ascii++;
-    else if (c < 0xdc00 || c > 0xdfff) other++;
+    else if (!isPairedLow(text, lo)) other++;
     if (Math.ceil(ascii / 4) + other > tokens) break;
   }
   let end = lo;

@@ -74,7 +74,7 @@ export const Route = z
   .strict();
 export type Route = z.infer<typeof Route>;
 
-export const AttemptOutcome = z.enum(["success", "failure", "timeout", "lease_expired", "cancelled"]);
+export const AttemptOutcome = z.enum(["success", "failure", "timeout", "lease_expired", "cancelled", "released"]);
 export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
 
 /** One run of an agent on the task. `key` is the attempt's idempotency key and fence. */

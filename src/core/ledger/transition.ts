@@ -30,6 +30,7 @@ export const ACCEPTS: { readonly [K in TaskEvent["type"]]: readonly TaskStatus[]
   finish: ["running"],
   fail: ["running"],
   lease_expired: ["running"],
+  release: ["running"],
   children_settled: ["waiting"],
   review: ["in_review"],
   answer: ["needs_help"],
@@ -40,13 +41,19 @@ export const ACCEPTS: { readonly [K in TaskEvent["type"]]: readonly TaskStatus[]
   ],
 };
 
+/** Whether an ended attempt counts as a failure: anything but success, and a released claim is not an attempt that failed. */
+function countsAsFailure(a: Attempt): boolean {
+  return a.outcome !== undefined && a.outcome !== "success" && a.outcome !== "released";
+}
+
 /** Failed attempts since the budget was last reset (by `retry` or `answer`). */
 export function failuresInBudget(task: Task): number {
-  return task.attempts.filter((a) => a.n >= task.budgetFrom && a.outcome !== undefined && a.outcome !== "success").length;
+  return task.attempts.filter((a) => a.n >= task.budgetFrom && countsAsFailure(a)).length;
 }
 
 /** Same error class and message in each of the last `n` attempts. */
-function sameErrorRepeated(attempts: readonly Attempt[], n: number): boolean {
+function sameErrorRepeated(all: readonly Attempt[], n: number): boolean {
+  const attempts = all.filter((a) => a.outcome !== "released");
   if (attempts.length < n) return false;
   const last = attempts.slice(-n);
   const first = last[0];
@@ -74,8 +81,9 @@ function endAttempt(attempt: Attempt, now: string, outcome: AttemptOutcome, extr
   return compact({ ...rest, ...extra, endedAt: now, outcome });
 }
 
-/** Where a failed attempt leads: give up, ask a person (same error three times), or retry. */
-function afterFailure(task: Task, attempts: Attempt[], retryable: boolean): TaskStatus {
+/** Where a failed attempt leads: ask a person (when told to, or the same error three times), give up, or retry. */
+function afterFailure(task: Task, attempts: Attempt[], retryable: boolean, needsHelp = false): TaskStatus {
+  if (needsHelp) return "needs_help";
   if (!retryable) return "failed";
   if (sameErrorRepeated(attempts.filter((a) => a.n >= task.budgetFrom), 3)) return "needs_help";
   if (failuresInBudget({ ...task, attempts }) >= task.maxAttempts) return "failed";
@@ -144,8 +152,13 @@ function decide(task: Task, event: TaskEvent, ctx: TransitionContext): Change {
       const attempt = currentAttempt(task, event.key, event);
       const outcome: AttemptOutcome = event.errorClass === "timeout" ? "timeout" : "failure";
       const attempts = replaceLast(task.attempts, endAttempt(attempt, ctx.now, outcome, { errorClass: event.errorClass, error: event.error, usage: event.usage }));
-      const status = afterFailure(task, attempts, event.retryable);
+      const status = afterFailure(task, attempts, event.retryable, event.needsHelp);
       return { status, patch: { attempts, retryAt: status === "retrying" ? event.retryAt : undefined }, attempt: attempt.n, note: `${event.errorClass}: ${event.error}` };
+    }
+    case "release": {
+      const attempt = currentAttempt(task, event.key, event);
+      const attempts = replaceLast(task.attempts, endAttempt(attempt, ctx.now, "released", { error: event.reason }));
+      return { status: "routed", patch: { attempts, retryAt: undefined }, attempt: attempt.n, note: event.reason };
     }
     case "lease_expired": {
       const attempt = currentAttempt(task, event.key, event);
