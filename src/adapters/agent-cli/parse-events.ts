@@ -37,6 +37,7 @@ export function claudeParser(): EventParser {
   let retryStatus: number | undefined;
   let retryError: string | undefined;
   const errors: string[] = [];
+  const retries: string[] = [];
   return {
     line(text) {
       const e = parseLine(text);
@@ -45,7 +46,7 @@ export function claudeParser(): EventParser {
       if (e["type"] === "system" && e["subtype"] === "api_retry") {
         retryStatus = num(e["error_status"]) || retryStatus;
         retryError = str(e["error"]) ?? retryError;
-        pushError(errors, `API retry ${num(e["attempt"])}/${num(e["max_retries"])}: ${retryError ?? ""} (${retryStatus ?? "?"})`);
+        pushError(retries, `API retry ${num(e["attempt"])}/${num(e["max_retries"])}: ${retryError ?? ""} (${retryStatus ?? "?"})`);
       }
       if (e["type"] === "assistant") {
         const content = obj(e["message"])["content"];
@@ -68,7 +69,12 @@ export function claudeParser(): EventParser {
       const denials = Array.isArray(r["permission_denials"]) ? r["permission_denials"].map(obj).map((d) => `${str(d["tool_name"]) ?? "tool"} ${JSON.stringify(d["tool_input"] ?? {})}`.slice(0, 300)) : [];
       if (isError || (final && r["subtype"] !== "success")) pushError(errors, str(r["result"]) ?? str(r["subtype"]));
       if (!final) pushError(errors, "no result event: the CLI stopped before it finished");
-      const apiStatus = num(r["api_error_status"]) || retryStatus;
+      // API retries explain the ending only when the run ended on an API error (or never ended) with
+      // the same status; after a recovery, a max-turns or budget ending is the agent's own.
+      const finalStatus = num(r["api_error_status"]);
+      const retriesExplain = !final || (r["subtype"] === "success" && isError && (finalStatus === 0 || finalStatus === retryStatus));
+      const apiStatus = finalStatus || (retriesExplain ? retryStatus : undefined);
+      const apiError = retriesExplain ? retryError : undefined;
       const stopReason = [str(r["subtype"]), str(r["terminal_reason"])].filter(Boolean).join("/") || undefined;
       const cost = typeof r["total_cost_usd"] === "number" ? r["total_cost_usd"] : undefined;
       return {
@@ -83,8 +89,8 @@ export function claudeParser(): EventParser {
         deniedActions: denials,
         finalText: isError ? lastAssistantText : (str(r["result"]) ?? lastAssistantText),
         ...(apiStatus ? { apiStatus } : {}),
-        ...(retryError ? { apiError: retryError } : {}),
-        errorText: errors.join("\n"),
+        ...(apiError ? { apiError } : {}),
+        errorText: [...(retriesExplain ? retries : []), ...errors].join("\n"),
       };
     },
   };
@@ -129,7 +135,7 @@ export function codexParser(): EventParser {
       }
     },
     result() {
-      const statusMatch = /status:? (\d{3})\b/i.exec(errors.join("\n"));
+      const statusMatch = [...errors.join("\n").matchAll(/status:? (\d{3})\b/gi)].at(-1); // the latest error decides
       return {
         ok: !failed,
         ...(failed ? { stopReason: "turn.failed" } : turns > 0 ? { stopReason: "completed" } : {}),

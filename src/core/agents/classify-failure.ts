@@ -22,14 +22,16 @@ export interface FailureSignals {
 
 const USAGE = /usage limit|quota|hit (?:your|the) limit|limit (?:reached|exceeded|hit)|insufficient[_ ]quota/i;
 const RATE = /\b429\b|too many requests|rate[ _-]?limit|overloaded/i;
-const AUTH = /unauthori[sz]ed|invalid.{0,20}(?:api|key|token)|auth(?:entication)?.{0,12}fail|no.{0,12}(?:api key|token)|expired.{0,12}(?:key|token|plan)|billing|insufficient.{0,12}credit|payment.{0,12}required|credit balance.{0,20}too low|\b40[13]\b.{0,40}(?:unauthori|forbidden|api key)/i;
+const AUTH =
+  /unauthori[sz]ed|invalid[ _-]?(?:api[ _-]?key|x-api-key|key|token|bearer|credentials)|(?:api[ _-]?key|token|credentials).{0,30}(?:invalid|expired|revoked)|auth(?:entication)?.{0,12}fail|\bno\b.{0,12}(?:api key|token)|expired.{0,12}(?:key|token|plan)|billing (?:error|issue|problem)|insufficient.{0,12}credit|payment.{0,12}required|credit balance.{0,20}too low|\b40[13]\b.{0,40}(?:unauthori|forbidden|api key)/i;
 const OUTAGE = /service unavailable|bad gateway|internal server error|high demand|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|\b5\d\d\b.{0,30}(?:error|unavailable|gateway)/i;
-const MISSING_TOOL = /command not found|spawn \S+ ENOENT|: not found$|No such file or directory.{0,40}(?:bin|exec)/im;
+const MISSING_TOOL = /command not found|spawn \S+ ENOENT|^\S*sh: (?:(?:line )?\d+: )?\S+: not found$|No such file or directory.{0,40}(?:bin|exec)/im;
 
 /**
  * Classifies a failed run, structured signals first, then text patterns on the error channel.
  * Order matters: a missing tool is never retried; a timeout only counts as such when nothing more
- * specific is known; auth is checked before rate so "invalid api key (429 later)" is auth.
+ * specific is known; in text, usage limits come before auth (quota messages mention billing) and
+ * auth before rate.
  */
 export function classifyFailure(s: FailureSignals): FailureClass {
   if (s.spawnError !== undefined) return "tooling_missing";
@@ -39,8 +41,8 @@ export function classifyFailure(s: FailureSignals): FailureClass {
   if (status === 529 || (status !== undefined && status >= 500) || s.apiError === "overloaded" || s.apiError === "server_error") return "outage";
   const text = s.errorText;
   if (MISSING_TOOL.test(text)) return "tooling_missing";
+  if (USAGE.test(text)) return "usage_limit"; // "quota exceeded, check your plan and billing" is a limit, not bad credentials
   if (AUTH.test(text)) return "auth";
-  if (USAGE.test(text)) return "usage_limit";
   if (RATE.test(text)) return "rate_limit";
   if (OUTAGE.test(text)) return "outage";
   if (s.timedOut) return "timeout";

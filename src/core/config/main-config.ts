@@ -74,6 +74,9 @@ export const MainConfig = z
         parallelism: z.number().int().min(1).max(64).default(4),
         maxAttempts: z.number().int().min(1).max(20).default(3),
         executor: z.enum(["inline", "actions"]).default("inline"),
+        retryBaseSeconds: z.number().positive().max(3600).default(30).describe("First retry delay ceiling; doubles per failure (full jitter)"),
+        retryCapSeconds: z.number().positive().max(86_400).default(900).describe("Largest retry delay"),
+        leaseMinutes: z.number().positive().max(24 * 60).default(10).describe("A running attempt's claim; renewed while the agent runs, expired claims are retried"),
       })
       .strict()
       .prefault({}),

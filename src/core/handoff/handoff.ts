@@ -43,14 +43,29 @@ export type Handoff = z.infer<typeof Handoff>;
 
 export type HandoffResult = { ok: true; handoff: Handoff; from: "file" | "message" } | { ok: false; problem: string };
 
-/** The last fenced JSON block of a message (```json … ``` or a bare ``` fence holding an object). */
+/**
+ * The last fenced JSON block of a message: a ```json fence, or a bare ``` fence holding an object.
+ * Fences are paired line by line, whatever their language, so a ```ts block before the handoff
+ * does not shift the pairing.
+ */
 export function lastJsonBlock(text: string): string | undefined {
-  const blocks = [...text.matchAll(/```[ \t]*(json)?[ \t]*\r?\n([\s\S]*?)\r?\n[ \t]*```/g)];
-  for (let i = blocks.length - 1; i >= 0; i--) {
-    const [, lang, body] = blocks[i]!;
-    if (lang || body?.trim().startsWith("{")) return body;
+  let found: string | undefined;
+  let open: { lang: string; fence: string; body: string[] } | null = null;
+  for (const line of text.split(/\r?\n/)) {
+    if (open === null) {
+      const m = /^\s{0,3}(`{3,}|~{3,})\s*([^\s`]*)/.exec(line);
+      if (m) open = { fence: m[1]!, lang: m[2]!.toLowerCase(), body: [] };
+      continue;
+    }
+    if (new RegExp(`^\\s{0,3}${open.fence[0] === "`" ? "`" : "~"}{${open.fence.length},}\\s*$`).test(line)) {
+      const body = open.body.join("\n");
+      if (open.lang === "json" || (open.lang === "" && body.trim().startsWith("{"))) found = body;
+      open = null;
+      continue;
+    }
+    open.body.push(line);
   }
-  return undefined;
+  return found;
 }
 
 function problemsOf(error: z.ZodError): string {
