@@ -10,7 +10,7 @@ const impureModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", ".tmp/**", "schemas/**", "coverage/**", "eslint.config.js", "scripts/*.mjs", "test/fixtures/agents/*.mjs"] },
+  { ignores: ["dist/**", "node_modules/**", ".tmp/**", "schemas/**", "coverage/**", "eslint.config.js", "scripts/*.mjs", "test/fixtures/agents/*.mjs", "examples/*.mjs"] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

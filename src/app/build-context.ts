@@ -1,3 +1,4 @@
+import type { MainConfig } from "../core/config/main-config.ts";
 import type { Profile } from "../core/config/profile.ts";
 import { HANDOFF_INSTRUCTIONS } from "../core/context/handoff-text.ts";
 import type { BundleComment, BundlePlan, RelatedTask } from "../core/context/plan-bundle.ts";
@@ -36,19 +37,20 @@ export function lineageOf(ledger: Ledger, task: Task): { parent?: RelatedTask; s
   return { ...(parent ? { parent: related(parent) } : {}), siblings: siblings.map(related), children: children.map(related) };
 }
 
+export interface BundleIo {
+  profiles: ReadonlyMap<string, Profile>;
+  repo: RepoFiles;
+  boundary: string;
+  comments?: readonly BundleComment[];
+  profileName?: string;
+}
+
 /**
- * Builds a task's context bundle and writes it with its manifest. The profile is the task's routed
- * one (or `profileName` when given; before routing, the hint's or the fallback's).
+ * Plans a task's context bundle (nothing is written). The profile is the task's routed one (or
+ * `profileName` when given; before routing, the hint's or the fallback's).
  */
-export async function buildContextCommand(
-  deps: AppDeps,
-  id: number,
-  io: { profiles: ReadonlyMap<string, Profile>; repo: RepoFiles; writer: BundleWriter; boundary: string; comments?: readonly BundleComment[]; profileName?: string },
-): Promise<ContextResult> {
-  const { ledger } = await deps.store.read();
-  const task = findTask(ledger, id);
-  if (!task) throw new RouterError("E_TASK_NOT_FOUND", `no task ${id} in ${deps.store.location}`, { id });
-  const profileName = io.profileName ?? task.route?.profile ?? task.hint?.profile ?? deps.config.router.fallback.profile;
+export async function planTaskBundle(config: MainConfig, ledger: Ledger, task: Task, io: BundleIo): Promise<{ plan: BundlePlan; profile: Profile }> {
+  const profileName = io.profileName ?? task.route?.profile ?? task.hint?.profile ?? config.router.fallback.profile;
   const profile = io.profiles.get(profileName);
   if (!profile) throw new RouterError("E_USAGE", `profile "${profileName}" does not exist`, { profile: profileName }, { fix: "Route the task again, or add the profile under .github/agent-router/profiles/." });
 
@@ -60,7 +62,7 @@ export async function buildContextCommand(
   };
   const instructions = (await Promise.all(selection.instructions.map(async (path) => ({ path, text: await read(path) })))).filter((f): f is { path: string; text: string } => f.text !== null);
   const files = (await Promise.all(selection.matches.map(async (m) => ({ ...m, text: await read(m.path) })))).filter((f): f is { path: string; why: string; text: string } => f.text !== null);
-  const diff = task.attempts.length > 0 ? await io.repo.taskDiff(id) : null;
+  const diff = task.attempts.length > 0 ? await io.repo.taskDiff(task.id) : null;
 
   const plan = planBundle({
     task,
@@ -71,9 +73,18 @@ export async function buildContextCommand(
     repo: { instructions, paths, files },
     ...(diff ? { diff } : {}),
     boundary: io.boundary,
-    budget: { maxTokens: deps.config.context.maxTokens, attempts: deps.config.context.attempts },
+    budget: { maxTokens: config.context.maxTokens, attempts: config.context.attempts },
   });
-  const manifest = { taskId: id, profile: profileName, createdAt: deps.clock.now().toISOString(), tokens: plan.tokens, maxTokens: plan.maxTokens, boundary: io.boundary, sections: plan.sections, cuts: plan.cuts };
+  return { plan, profile };
+}
+
+/** Builds a task's context bundle and writes it with its manifest (`agent-router context ID`). */
+export async function buildContextCommand(deps: AppDeps, id: number, io: BundleIo & { writer: BundleWriter }): Promise<ContextResult> {
+  const { ledger } = await deps.store.read();
+  const task = findTask(ledger, id);
+  if (!task) throw new RouterError("E_TASK_NOT_FOUND", `no task ${id} in ${deps.store.location}`, { id });
+  const { plan, profile } = await planTaskBundle(deps.config, ledger, task, io);
+  const manifest = { taskId: id, profile: profile.name, createdAt: deps.clock.now().toISOString(), tokens: plan.tokens, maxTokens: plan.maxTokens, boundary: io.boundary, sections: plan.sections, cuts: plan.cuts };
   const written = await io.writer.write(id, plan.text, manifest);
-  return { plan, profile: profileName, ...written };
+  return { plan, profile: profile.name, ...written };
 }

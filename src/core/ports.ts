@@ -133,3 +133,11 @@ export interface AgentRunner {
   run(req: AgentRunRequest, signal?: AbortSignal): Promise<AgentRun>;
   plan(req: AgentRunRequest): AgentRunPlan;
 }
+
+/** Each task's own git worktree on branch `agent-router/task-ID`, where its agent works. */
+export interface Workspaces {
+  /** The worktree, created from the base commit the first time and reused by later attempts. */
+  prepare(taskId: number): Promise<{ path: string; branch: string }>;
+  /** Commits everything that changed in the worktree as the router; null when nothing changed. */
+  commit(taskId: number, message: string): Promise<string | null>;
+}

@@ -35,7 +35,7 @@ afterAll(removeTempDirs);
 
 type Verdict = { agent: string; profile: string; complexity: string; reason: string };
 
-/** The oracle: a plain object with exactly the four own keys, enum values, and a reason of 1–300 UTF-16 units. */
+/** The oracle: a plain object with exactly the four own keys, enum values, and a reason of 1–300 UTF-16 units once trimmed. */
 function exactlyValid(value: unknown): value is Verdict {
   if (typeof value !== "object" || value === null || Array.isArray(value) || Object.getPrototypeOf(value) !== Object.prototype) return false;
   if (Object.getOwnPropertyNames(value).sort().join() !== KEYS.join()) return false;
@@ -44,7 +44,7 @@ function exactlyValid(value: unknown): value is Verdict {
     typeof v["agent"] === "string" && (choices.agents as string[]).includes(v["agent"]) &&
     typeof v["profile"] === "string" && (choices.profiles as string[]).includes(v["profile"]) &&
     typeof v["complexity"] === "string" && COMPLEXITIES.includes(v["complexity"]) &&
-    typeof v["reason"] === "string" && v["reason"].length >= 1 && v["reason"].length <= 300
+    typeof v["reason"] === "string" && v["reason"].trim().length >= 1 && v["reason"].trim().length <= 300
   );
 }
 /** What the text must yield: the carried object when it is exactly valid, else nothing. */
@@ -64,7 +64,7 @@ function arbitraries() {
   const agent = fc.constantFrom(...choices.agents);
   const profile = fc.constantFrom(...choices.profiles);
   const complexity = fc.constantFrom(...COMPLEXITIES);
-  const reason = fc.oneof(fc.string({ minLength: 1, maxLength: 300 }), fc.string({ unit: "grapheme", minLength: 1, maxLength: 60 }));
+  const reason = fc.oneof(fc.string({ minLength: 1, maxLength: 300 }), fc.string({ unit: "grapheme", minLength: 1, maxLength: 60 })).filter((r) => r.trim().length > 0);
   const valid = fc.tuple(agent, profile, complexity, reason).map(([a, p, c, r]): Entry[] => [["agent", a], ["profile", p], ["complexity", c], ["reason", r]]);
   const badAgent = fc.oneof(fc.constantFrom("opencode", "bash", "sh", "python", "aider", "Codex", "CLAUDE", " codex", "codex ", "claude\u200B", "*", "../codex", "", "__proto__"), fc.string(), wrongType);
   const badProfile = fc.oneof(fc.constantFrom("admin", "root", "system", "Planner", "planner ", "deploy", "bash", "*", "", "constructor"), fc.string(), wrongType);

@@ -29,12 +29,12 @@ async function isStale(path: string, staleMs: number): Promise<boolean> {
   }
 }
 
-/** Removes `<lock>.<pid>` files left by writers killed between writing and linking them. */
+/** Removes `<lock>.<pid>.<n>` files left by writers killed between writing and linking them. */
 async function removeOrphans(path: string): Promise<void> {
   const prefix = `${basename(path)}.`;
   const names = await readdir(dirname(path)).catch(() => [] as string[]);
   for (const name of names) {
-    const pid = Number(name.slice(prefix.length));
+    const pid = Number(name.slice(prefix.length).split(".")[0]);
     if (name.startsWith(prefix) && Number.isInteger(pid) && pid !== process.pid && !alive(pid)) await unlink(join(dirname(path), name)).catch(() => undefined);
   }
 }
@@ -47,8 +47,28 @@ async function removeOrphans(path: string): Promise<void> {
  * lock that cannot be had in time is skipped, and a dead holder's lock is taken over.
  */
 export async function withLockFile<T>(path: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+  // Callers in this process queue here first (a serve loop runs several tasks at once), so they
+  // neither poll each other's lock nor share a private file name.
+  const previous = queues.get(path) ?? Promise.resolve();
+  let release!: () => void;
+  const mineDone = new Promise<void>((r) => (release = r));
+  const tail = previous.then(() => mineDone);
+  queues.set(path, tail);
+  await previous;
+  try {
+    return await withFileLock(path, fn, opts);
+  } finally {
+    release();
+    if (queues.get(path) === tail) queues.delete(path);
+  }
+}
+
+const queues = new Map<string, Promise<void>>();
+let sequence = 0;
+
+async function withFileLock<T>(path: string, fn: () => Promise<T>, opts: LockOptions): Promise<T> {
   const deadline = Date.now() + (opts.waitMs ?? 30_000);
-  const mine = `${path}.${process.pid}`;
+  const mine = `${path}.${process.pid}.${sequence++}`;
   await removeOrphans(path);
   await writeFile(mine, String(process.pid));
   let held = false;

@@ -14,6 +14,7 @@ import { TASK_STATUSES, type TaskStatus } from "../../core/ledger/task.ts";
 import { buildCliContext, type CliContext } from "./build-deps.ts";
 import { formatTaskDetail, formatTaskTable } from "./format.ts";
 import { addRoutingCommands } from "./routing-commands.ts";
+import { addWorkerCommands } from "./worker-commands.ts";
 import { taskId } from "./task-id-arg.ts";
 
 export interface CliIo {
@@ -110,6 +111,9 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
     });
 
   addRoutingCommands(program, io, where, json);
+  addWorkerCommands(program, io, where, (code) => {
+    state.code = code;
+  });
 
   program
     .command("validate")

@@ -17,7 +17,7 @@ const DEFAULTS = {
   router: { fallback: { agent: "claude", profile: "feature" } },
   context: { maxTokens: 24_000, attempts: 3 },
   ledger: { branch: "agent-router/ledger", path: "ledger.yml", archiveAfterDays: 30 },
-  execution: { parallelism: 4, maxAttempts: 3, executor: "inline" },
+  execution: { parallelism: 4, maxAttempts: 3, executor: "inline", retryBaseSeconds: 30, retryCapSeconds: 900, leaseMinutes: 10 },
   delegation: { maxDepth: 3, maxChildren: 8, acl: { planner: ["feature", "bugfix", "docs", "tests", "refactor"] } },
   approvals: { allowSelf: false, expireDays: 7 },
   github: { triggerLabel: "agent", commandPrefix: "/agent", subIssues: true, closeOnDone: false },
@@ -55,7 +55,7 @@ describe("parseConfig: defaults", () => {
   it("fills defaults around the keys that are given", () => {
     const r = parseConfig(yaml("execution:", "  parallelism: 8", "ledger:", "  remote: upstream"), FILE);
     expect(r.problems).toEqual([]);
-    expect(r.config.execution).toEqual({ parallelism: 8, maxAttempts: 3, executor: "inline" });
+    expect(r.config.execution).toEqual({ ...DEFAULTS.execution, parallelism: 8 });
     expect(r.config.ledger).toEqual({ branch: "agent-router/ledger", path: "ledger.yml", archiveAfterDays: 30, remote: "upstream" });
     expect(r.config.github).toEqual(DEFAULTS.github);
   });
@@ -75,7 +75,7 @@ describe("parseConfig: defaults", () => {
       FILE,
     );
     expect(r.problems).toEqual([]);
-    expect(r.config.agents.claude).toEqual({ enabled: true, models: { low: "haiku", high: "opus" }, failover: ["codex"], args: [] });
+    expect(r.config.agents.claude).toEqual({ enabled: true, models: { low: "haiku", high: "opus" }, failover: ["codex"], args: [], env: [] });
     expect(r.config.agents["my-agent"]).toMatchObject({ enabled: true, type: "command", command: ["node", "tools/agent.js"], failover: ["claude"] });
     expect(r.config.router.fallback).toEqual({ agent: "my-agent", profile: "feature" });
   });

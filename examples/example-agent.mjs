@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// EXAMPLE COMMAND AGENT — not a coding agent. It shows the handoff contract that any CLI agent
+// must honour, and lets `npm run demo` run the whole pipeline without API keys:
+//   - the context bundle arrives on stdin (its path is also in AGENT_ROUTER_BUNDLE);
+//   - the working directory is the task's own git worktree;
+//   - the handoff JSON goes to the file named by AGENT_ROUTER_OUTPUT.
+// As a planner without children's results it delegates three tasks; as anything else it writes a
+// small notes file and reports done.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+
+const bundle = readFileSync(0, "utf8");
+const id = process.env.AGENT_ROUTER_TASK_ID;
+const out = process.env.AGENT_ROUTER_OUTPUT;
+const role = /^## Your role \(([\w-]+)\)$/m.exec(bundle)?.[1] ?? "unknown";
+const resumed = bundle.includes("## Results of this task's children");
+const title = /<untrusted-[0-9a-f]+ source="title">\n(.*)\n/.exec(bundle)?.[1] ?? `task ${id}`;
+const delayMs = Number(process.env.EXAMPLE_AGENT_DELAY_MS ?? 0);
+
+function finish(handoff) {
+  writeFileSync(out, JSON.stringify({ schemaVersion: 1, filesChanged: [], ...handoff }, null, 2));
+}
+
+setTimeout(() => {
+  if (role === "planner" && !resumed) {
+    finish({
+      status: "delegate",
+      summary: `Split "${title}" into three independent parts.`,
+      delegations: [
+        { key: "docs", title: `Document: ${title}`, body: "Write the user-facing notes.", profile: "docs" },
+        { key: "tests", title: `Test: ${title}`, body: "Add tests for the behaviour.", profile: "tests" },
+        { key: "code", title: `Implement: ${title}`, body: "Make the change.", profile: "feature" },
+      ],
+    });
+    return;
+  }
+  mkdirSync("notes", { recursive: true });
+  const file = `notes/task-${id}.md`;
+  writeFileSync(file, `# ${title}\n\nWritten by the example agent as profile ${role}.\n`);
+  const summary = resumed ? `All three parts of "${title}" are done; their results are in the bundle.` : `Wrote ${file} for "${title}".`;
+  finish({ status: "done", summary, filesChanged: [file] });
+}, delayMs);

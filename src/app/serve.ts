@@ -1,0 +1,103 @@
+import { transition } from "../core/ledger/transition.ts";
+import type { Classifier } from "../core/ports.ts";
+import type { RoutingSetup } from "../core/routing/decide-route.ts";
+import { planTick, runnableTasks } from "../core/scheduling/plan-tick.ts";
+import type { AppDeps } from "./app-deps.ts";
+import { contextOf, mutateOptionsOf } from "./app-deps.ts";
+import { mutateLedger } from "./mutate-ledger.ts";
+import { routeTaskCommand } from "./route-task.ts";
+import type { RunOutcome, WorkerIo } from "./run-task.ts";
+import { runTask } from "./run-task.ts";
+
+/** Applies one tick's housekeeping (expired leases, blocked children, parents resuming) in one write. */
+export async function tick(deps: AppDeps): Promise<number> {
+  const { result } = await mutateLedger(
+    deps.store,
+    ({ ledger }) => {
+      const events = planTick(ledger, deps.clock.now().toISOString());
+      let tasks = ledger.tasks;
+      for (const { taskId, event } of events) {
+        const t = tasks.find((x) => x.id === taskId)!;
+        const next = transition(t, event, contextOf(deps)).task;
+        tasks = tasks.map((x) => (x.id === taskId ? next : x));
+      }
+      return { ledger: events.length ? { ...ledger, tasks } : ledger, result: events.length, summary: `tick: ${events.map((e) => `${e.event.type} #${e.taskId}`).join(", ")}` };
+    },
+    mutateOptionsOf(deps),
+  );
+  return result;
+}
+
+/** Routes every new task (children arrive new, with their parent's hint). */
+export async function routeNew(deps: AppDeps, setup: RoutingSetup, classifier: Classifier | null): Promise<number[]> {
+  const { ledger } = await deps.store.read();
+  const ids = ledger.tasks.filter((t) => t.status === "new").map((t) => t.id);
+  for (const id of ids) await routeTaskCommand(deps, id, setup, classifier);
+  return ids;
+}
+
+export interface ServeOptions {
+  parallelism: number;
+  /** Stop once nothing is runnable, running, or due to retry: only a person could move things on. */
+  untilIdle: boolean;
+  signal: AbortSignal;
+  /** How long to wait between ticks when nothing finishes. */
+  pollMs?: number;
+  onEvent?: (text: string) => void;
+  routing: RoutingSetup;
+  classifier: Classifier | null;
+}
+
+/**
+ * The local scheduler: each round it ticks, routes new tasks, and starts runnable tasks (lowest id
+ * first) up to `parallelism`, each in its own worktree. On abort it stops starting work, and the
+ * running attempts give their claims back; it returns once they have.
+ */
+export async function serve(deps: AppDeps, io: WorkerIo, opts: ServeOptions): Promise<RunOutcome[]> {
+  const running = new Map<number, Promise<RunOutcome>>();
+  const outcomes: RunOutcome[] = [];
+  const say = opts.onEvent ?? (() => undefined);
+  while (!opts.signal.aborted) {
+    await tick(deps);
+    const routed = await routeNew(deps, opts.routing, opts.classifier);
+    if (routed.length) say(`routed ${routed.map((id) => `#${id}`).join(", ")}`);
+    const { ledger } = await deps.store.read();
+    for (const t of runnableTasks(ledger, deps.clock.now().toISOString())) {
+      if (running.size >= opts.parallelism || opts.signal.aborted) break;
+      if (running.has(t.id)) continue;
+      say(`#${t.id} starting: ${t.title}`);
+      const p = runTask(deps, t.id, io, { signal: opts.signal }).then(
+        (o) => {
+          outcomes.push(o);
+          say(`#${t.id} ${o.kind === "recorded" ? `${o.status} (${o.note.slice(0, 100)})` : o.kind === "not_runnable" ? `skipped: ${o.why}` : o.kind}`);
+          return o;
+        },
+        (err: unknown) => {
+          say(`#${t.id} error: ${err instanceof Error ? err.message : String(err)}`);
+          throw err;
+        },
+      );
+      running.set(t.id, p.finally(() => running.delete(t.id)));
+    }
+    if (running.size === 0) {
+      const again = (await deps.store.read()).ledger;
+      const now = deps.clock.now().toISOString();
+      // Idle: nothing can move without a person. A task retrying later is not idle: it will run.
+      const idle = runnableTasks(again, now).length === 0 && planTick(again, now).length === 0 && !again.tasks.some((t) => t.status === "new" || t.status === "retrying");
+      if (opts.untilIdle && idle) break;
+    }
+    await Promise.race([...running.values(), sleep(opts.pollMs ?? 2000, opts.signal)].map((p) => p.catch(() => undefined)));
+  }
+  await Promise.allSettled(running.values());
+  return outcomes;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}

@@ -1,0 +1,134 @@
+// run, serve, retry, approve, cancel and --dry-run through the bundled CLI, with the example
+// command agent (examples/example-agent.mjs) doing the work in real git worktrees.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, realpathSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Task } from "../../src/core/ledger/task.ts";
+import { makeRepo, removeTempDirs } from "../support/git-repo.ts";
+import { built, runNode, type ProcessResult } from "../support/processes.ts";
+
+afterAll(removeTempDirs);
+
+const EXAMPLE = join(import.meta.dirname, "../../examples/example-agent.mjs");
+const FAILING = join(import.meta.dirname, "../fixtures/agents/failing-agent.mjs");
+const ENV: NodeJS.ProcessEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_CEILING_DIRECTORIES: realpathSync(tmpdir()) };
+
+function cli(cwd: string, ...args: string[]): Promise<ProcessResult> {
+  return runNode(built("cli"), args, { cwd, env: ENV });
+}
+async function ok(cwd: string, ...args: string[]): Promise<ProcessResult> {
+  const r = await cli(cwd, ...args);
+  expect(r.code, `agent-router ${args.join(" ")}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(0);
+  return r;
+}
+async function tasks(repo: string): Promise<Task[]> {
+  return JSON.parse((await ok(repo, "list", "--json")).stdout) as Task[];
+}
+const gitOut = (repo: string, ...args: string[]): string => execFileSync("git", args, { cwd: repo, encoding: "utf8", env: ENV }).trim();
+
+/** A repository whose only enabled agent is the example command agent (plus `flaky`, which always fails). */
+function exampleRepo(extra = ""): string {
+  const repo = makeRepo();
+  mkdirSync(join(repo, ".github"), { recursive: true });
+  writeFileSync(
+    join(repo, ".github/agent-router.yml"),
+    [
+      "agents:",
+      "  claude: { enabled: false }",
+      "  codex: { enabled: false }",
+      "  opencode: { enabled: false }",
+      `  example: { type: command, command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(EXAMPLE)}] }`,
+      `  flaky: { type: command, command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(FAILING)}, "Error: 429 Too Many Requests"], failover: [example] }`,
+      "router:",
+      "  fallback: { agent: example, profile: feature }",
+      "execution: { retryBaseSeconds: 1, retryCapSeconds: 1 }",
+      extra,
+    ].join("\n"),
+  );
+  execFileSync("git", ["add", "."], { cwd: repo, env: ENV });
+  execFileSync("git", ["commit", "-qm", "config"], { cwd: repo, env: ENV });
+  return repo;
+}
+
+describe("run", () => {
+  it("runs a routed task in its own worktree, commits the agent's change to agent-router/task-ID, records the attempt", async () => {
+    const repo = exampleRepo();
+    await ok(repo, "add", "Write the release notes");
+    await ok(repo, "route", "1");
+    const r = await ok(repo, "run", "1");
+    expect(r.stdout).toMatch(/^task 1 attempt 1: done \(done\); 0 in \/ 0 out tokens, [\d.]+ s, changed notes\/task-1\.md\n$/);
+    const [task] = await tasks(repo);
+    expect(task).toMatchObject({ status: "done", result: { status: "done", summary: 'Wrote notes/task-1.md for "Write the release notes".' } });
+    expect(task?.attempts).toHaveLength(1);
+    expect(task?.attempts[0]).toMatchObject({ n: 1, agent: "example", outcome: "success" });
+    expect(gitOut(repo, "show", "agent-router/task-1:notes/task-1.md")).toContain("# Write the release notes");
+    expect(gitOut(repo, "log", "-1", "--format=%an%n%s", "agent-router/task-1")).toBe("agent-router\nagent-router: task 1, attempt by example");
+    expect(gitOut(repo, "status", "--porcelain")).toBe(""); // the user's working tree is untouched
+  });
+
+  it("--dry-run prints the command, the environment's names and the bundle path, and changes nothing", async () => {
+    const repo = exampleRepo();
+    await ok(repo, "add", "Write the release notes");
+    await ok(repo, "route", "1");
+    const before = gitOut(repo, "rev-parse", "agent-router/ledger");
+    const r = await ok(repo, "run", "1", "--dry-run");
+    expect(r.stdout).toContain(`task 1 would run example in (worktree of task 1)\n  command: ${process.execPath} ${EXAMPLE}\n`);
+    expect(r.stdout).toMatch(/ {2}environment: AGENT_ROUTER_BUNDLE, AGENT_ROUTER_OUTPUT, AGENT_ROUTER_TASK_ID, HOME, LANG, NO_COLOR, PATH, TERM\n/);
+    expect(r.stdout).toMatch(/ {2}bundle: .*agent-router\/runs\/task-1-a-[0-9a-f-]+\/bundle\.md \(on stdin\)\n$/);
+    expect(gitOut(repo, "rev-parse", "agent-router/ledger")).toBe(before);
+    expect(gitOut(repo, "branch", "--list", "agent-router/task-*")).toBe("");
+  });
+
+  it("a rate-limited agent fails over to the next agent, which finishes the task", async () => {
+    const repo = exampleRepo();
+    await ok(repo, "add", "Fix the thing", "--agent", "flaky", "--profile", "bugfix");
+    await ok(repo, "route", "1");
+    const first = await ok(repo, "run", "1");
+    expect(first.stdout).toMatch(/^task 1 attempt 1: retrying \(rate_limit: Error: 429 Too Many Requests; next: example\)/);
+    const second = await ok(repo, "run", "1");
+    expect(second.stdout).toMatch(/^task 1 attempt 2: done/);
+    const [task] = await tasks(repo);
+    expect(task?.attempts.map((a) => [a.agent, a.outcome, a.errorClass ?? ""])).toEqual([["flaky", "failure", "rate_limit"], ["example", "success", ""]]);
+  });
+
+  it("approve, cancel and retry move the task through the state machine", async () => {
+    const repo = exampleRepo();
+    await ok(repo, "add", "Refactor the parser");
+    await ok(repo, "add", "Second");
+    await ok(repo, "route", "1");
+    await ok(repo, "cancel", "1", "--reason", "not now");
+    expect((await tasks(repo))[0]?.status).toBe("cancelled");
+    expect((await ok(repo, "retry", "1")).stdout).toBe("task 1 reopened\n");
+    expect((await tasks(repo))[0]?.status).toBe("routed");
+    const bad = await cli(repo, "approve", "2");
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('cannot apply "approve" in status "new"');
+  });
+});
+
+describe("serve", () => {
+  it("a planner delegates three children, they run in parallel, the parent resumes with their results and finishes", async () => {
+    const repo = exampleRepo();
+    await ok(repo, "add", "Ship dark mode", "--agent", "example", "--profile", "planner");
+    const r = await ok(repo, "serve", "--until-idle", "-j", "3");
+    const all = await tasks(repo);
+    const errors = all.flatMap((t) => t.attempts.filter((a) => a.error).map((a) => `#${t.id}: ${a.errorClass}: ${a.error}`));
+    expect(errors, r.stdout).toEqual([]);
+    expect(all.map((t) => [t.id, t.status, t.parentId ?? null, t.route?.profile])).toEqual([
+      [1, "done", null, "planner"],
+      [2, "done", 1, "docs"],
+      [3, "done", 1, "tests"],
+      [4, "done", 1, "feature"],
+    ]);
+    const parent = all[0]!;
+    expect(parent.children).toEqual([2, 3, 4]);
+    expect(parent.attempts).toHaveLength(2);
+    expect(parent.result).toMatchObject({ status: "done", summary: 'All three parts of "Ship dark mode" are done; their results are in the bundle.' });
+    expect(parent.history.map((h) => h.type)).toEqual(["created", "route", "start", "finish", "children_settled", "start", "finish"]);
+    expect(r.stdout).toMatch(/routed #2, #3, #4/);
+    expect(r.stdout).toMatch(/served 5 attempts\n$/);
+    for (const id of [2, 3, 4]) expect(gitOut(repo, "show", `agent-router/task-${id}:notes/task-${id}.md`)).toContain("Written by the example agent");
+  });
+});
