@@ -21,7 +21,8 @@ export async function tick(deps: AppDeps): Promise<number> {
         const next = transition(t, event, contextOf(deps)).task;
         tasks = tasks.map((x) => (x.id === taskId ? next : x));
       }
-      return { ledger: events.length ? { ...ledger, tasks } : ledger, result: events.length, summary: `tick: ${events.map((e) => `${e.event.type} #${e.taskId}`).join(", ")}` };
+      if (events.length === 0) return { ledger, result: 0, summary: "" }; // nothing to write
+      return { ledger: { ...ledger, tasks }, result: events.length, summary: `tick: ${events.map((e) => `${e.event.type} #${e.taskId}`).join(", ")}` };
     },
     mutateOptionsOf(deps),
   );

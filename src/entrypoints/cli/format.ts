@@ -42,8 +42,15 @@ export function formatTaskDetail(task: Task): string {
     `attempts:  ${task.attempts.length} (max ${task.maxAttempts} failed)`,
   ];
   for (const a of task.attempts) {
-    lines.push(`  #${a.n} ${a.agent}${a.model ? `/${a.model}` : ""} ${a.startedAt} → ${a.endedAt ?? "running"} ${a.outcome ?? ""}${a.errorClass ? ` ${a.errorClass}: ${a.error ?? ""}` : ""}`);
+    const usage = a.usage ? `, ${a.usage.inputTokens} in / ${a.usage.outputTokens} out tokens${a.usage.costUsd === undefined ? "" : `, $${a.usage.costUsd.toFixed(4)}`}` : "";
+    lines.push(`  #${a.n} ${a.agent}${a.model ? `/${a.model}` : ""} ${a.startedAt} → ${a.endedAt ?? "running"} ${a.outcome ?? ""}${a.errorClass ? ` ${a.errorClass}: ${a.error ?? ""}` : ""}${usage}`);
   }
+  const agentCost = task.attempts.reduce((n, a) => n + (a.usage?.costUsd ?? 0), 0);
+  const classifierCost = task.route?.classifier?.usage.costUsd ?? 0;
+  if (agentCost + classifierCost > 0) lines.push(`cost:      $${(agentCost + classifierCost).toFixed(4)} (agents $${agentCost.toFixed(4)}, classifier $${classifierCost.toFixed(4)})`);
+  const result = task.result as { status?: unknown; summary?: unknown; question?: unknown } | undefined;
+  if (result && typeof result.summary === "string") lines.push(`result:    ${String(result.status)}: ${cut(result.summary, 200)}`);
+  if (result && typeof result.question === "string") lines.push(`question:  ${cut(result.question, 200)}`);
   if (task.parentId !== undefined) lines.push(`parent:    ${task.parentId}`);
   if (task.children.length > 0) lines.push(`children:  ${task.children.join(", ")}`);
   if (task.retryAt) lines.push(`retry at:  ${task.retryAt}`);
