@@ -12,6 +12,7 @@ import { systemBackoff } from "../src/adapters/system/system.ts";
 import { addTask } from "../src/core/ledger/create-task.ts";
 import type { Ledger } from "../src/core/ledger/ledger.ts";
 import { freshLedger, realisticLedger } from "./ledger-fixture.ts";
+import { parallelRun } from "./parallel.ts";
 import { bundleRows, routingThroughput } from "./routing.ts";
 
 function median(xs: number[]): number {
@@ -76,3 +77,6 @@ for (const row of await bundleRows([1_000, 10_000, 50_000])) console.log(row);
 
 const routing = await routingThroughput(50_000);
 console.log(`\nRule routing (decideRoute, built-in rules, 50,000 tasks): ${Math.round(routing.perSecond).toLocaleString("en")} tasks/s; ${routing.byRule.toLocaleString("en")} decided by a rule`);
+
+const par = parallelRun(8, 2000, 8);
+console.log(`\nParallel children (a planner delegates 8 children of 2 s each; serve -j 8): ${par.wallMs} ms from the first child's start to the last one's end (goal < 3,000 ms); slowest child ${par.slowestChildMs} ms; all done: ${par.allDone}`);

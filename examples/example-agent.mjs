@@ -14,7 +14,14 @@ const out = process.env.AGENT_ROUTER_OUTPUT;
 const role = /^## Your role \(([\w-]+)\)$/m.exec(bundle)?.[1] ?? "unknown";
 const resumed = bundle.includes("## Results of this task's children");
 const title = /<untrusted-[0-9a-f]+ source="title">\n(.*)\n/.exec(bundle)?.[1] ?? `task ${id}`;
-const delayMs = Number(process.env.EXAMPLE_AGENT_DELAY_MS ?? 0);
+const delayMs = Number(process.env.EXAMPLE_AGENT_DELAY_MS ?? 0); // pass through with agents.<name>.env
+const children = Number(process.env.EXAMPLE_AGENT_CHILDREN ?? 3);
+
+const PARTS = [
+  (n) => ({ key: `docs${n.trim()}`, title: `Document${n}: ${title}`, body: "Write the user-facing notes.", profile: "docs" }),
+  (n) => ({ key: `tests${n.trim()}`, title: `Test${n}: ${title}`, body: "Add tests for the behaviour.", profile: "tests" }),
+  (n) => ({ key: `code${n.trim()}`, title: `Implement${n}: ${title}`, body: "Make the change.", profile: "feature" }),
+];
 
 function finish(handoff) {
   writeFileSync(out, JSON.stringify({ schemaVersion: 1, filesChanged: [], ...handoff }, null, 2));
@@ -24,18 +31,14 @@ setTimeout(() => {
   if (role === "planner" && !resumed) {
     finish({
       status: "delegate",
-      summary: `Split "${title}" into three independent parts.`,
-      delegations: [
-        { key: "docs", title: `Document: ${title}`, body: "Write the user-facing notes.", profile: "docs" },
-        { key: "tests", title: `Test: ${title}`, body: "Add tests for the behaviour.", profile: "tests" },
-        { key: "code", title: `Implement: ${title}`, body: "Make the change.", profile: "feature" },
-      ],
+      summary: `Split "${title}" into ${children === 3 ? "three" : children} independent parts.`,
+      delegations: Array.from({ length: children }, (_, i) => PARTS[i % PARTS.length](i < PARTS.length ? "" : ` ${i + 1}`)),
     });
     return;
   }
   mkdirSync("notes", { recursive: true });
   const file = `notes/task-${id}.md`;
   writeFileSync(file, `# ${title}\n\nWritten by the example agent as profile ${role}.\n`);
-  const summary = resumed ? `All three parts of "${title}" are done; their results are in the bundle.` : `Wrote ${file} for "${title}".`;
+  const summary = resumed ? `All ${children === 3 ? "three" : children} parts of "${title}" are done; their results are in the bundle.` : `Wrote ${file} for "${title}".`;
   finish({ status: "done", summary, filesChanged: [file] });
 }, delayMs);
