@@ -37,6 +37,29 @@ export async function routeNew(deps: AppDeps, setup: RoutingSetup, classifier: C
   return ids;
 }
 
+/** What the loop reports, for a progress display or plain log lines. */
+export type ServeEvent =
+  | { kind: "routed"; ids: number[] }
+  | { kind: "start"; id: number; title: string }
+  | { kind: "end"; id: number; outcome: RunOutcome }
+  | { kind: "error"; id: number; message: string };
+
+/** One line per event, for logs and non-terminal output. */
+export function describeServeEvent(e: ServeEvent): string {
+  switch (e.kind) {
+    case "routed":
+      return `routed ${e.ids.map((id) => `#${id}`).join(", ")}`;
+    case "start":
+      return `#${e.id} starting: ${e.title}`;
+    case "end": {
+      const o = e.outcome;
+      return `#${e.id} ${o.kind === "recorded" ? `${o.status} (${o.note.slice(0, 100)})` : o.kind === "not_runnable" ? `skipped: ${o.why}` : o.kind}`;
+    }
+    case "error":
+      return `#${e.id} error: ${e.message}`;
+  }
+}
+
 export interface ServeOptions {
   parallelism: number;
   /** Stop once nothing is runnable, running, or due to retry: only a person could move things on. */
@@ -44,7 +67,7 @@ export interface ServeOptions {
   signal: AbortSignal;
   /** How long to wait between ticks when nothing finishes. */
   pollMs?: number;
-  onEvent?: (text: string) => void;
+  onEvent?: (event: ServeEvent) => void;
   routing: RoutingSetup;
   classifier: Classifier | null;
 }
@@ -61,20 +84,20 @@ export async function serve(deps: AppDeps, io: WorkerIo, opts: ServeOptions): Pr
   while (!opts.signal.aborted) {
     await tick(deps);
     const routed = await routeNew(deps, opts.routing, opts.classifier);
-    if (routed.length) say(`routed ${routed.map((id) => `#${id}`).join(", ")}`);
+    if (routed.length) say({ kind: "routed", ids: routed });
     const { ledger } = await deps.store.read();
     for (const t of runnableTasks(ledger, deps.clock.now().toISOString())) {
       if (running.size >= opts.parallelism || opts.signal.aborted) break;
       if (running.has(t.id)) continue;
-      say(`#${t.id} starting: ${t.title}`);
+      say({ kind: "start", id: t.id, title: t.title });
       const p = runTask(deps, t.id, io, { signal: opts.signal }).then(
         (o) => {
           outcomes.push(o);
-          say(`#${t.id} ${o.kind === "recorded" ? `${o.status} (${o.note.slice(0, 100)})` : o.kind === "not_runnable" ? `skipped: ${o.why}` : o.kind}`);
+          say({ kind: "end", id: t.id, outcome: o });
           return o;
         },
         (err: unknown) => {
-          say(`#${t.id} error: ${err instanceof Error ? err.message : String(err)}`);
+          say({ kind: "error", id: t.id, message: err instanceof Error ? err.message : String(err) });
           throw err;
         },
       );

@@ -6,6 +6,7 @@ runCli(process.argv.slice(2), {
   err: (text) => process.stderr.write(`${text}\n`),
   cwd: process.cwd(),
   env: process.env,
+  stdout: { write: (text: string) => process.stdout.write(text), isTTY: process.stdout.isTTY, columns: process.stdout.columns },
 }).then(
   (code) => {
     process.exitCode = code;

@@ -21,6 +21,8 @@ export interface CliIo {
   out(text: string): void;
   err(text: string): void;
   cwd: string;
+  /** Raw standard output, for the progress display (a terminal gets a live status line). */
+  stdout?: { write(text: string): void; isTTY?: boolean; columns?: number };
   /** The environment, for API keys and base URLs; read nowhere else. */
   env: Readonly<Record<string, string | undefined>>;
 }

@@ -15,6 +15,7 @@ import { runnableTasks } from "../../core/scheduling/plan-tick.ts";
 import { isAgentEnabled } from "../../core/routing/decide-route.ts";
 import { buildCliContext, type CliContext } from "./build-deps.ts";
 import type { CliIo } from "./program.ts";
+import { progressReporter } from "./progress.ts";
 import { taskId } from "./task-id-arg.ts";
 
 async function workerIo(ctx: CliContext, io: CliIo): Promise<WorkerIo & { routing: Awaited<ReturnType<typeof loadRouting>> }> {
@@ -106,7 +107,7 @@ export function addWorkerCommands(program: Command, io: CliIo, where: (cmd: Comm
       };
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
-      const stamp = (): string => new Date().toISOString().slice(11, 19);
+      const progress = progressReporter(io.stdout ?? { write: (t) => io.out(t.replace(/\n$/, "")) });
       try {
         const outcomes = await serve(ctx.deps, w, {
           parallelism: o.parallelism ?? ctx.loaded.config.execution.parallelism,
@@ -114,10 +115,12 @@ export function addWorkerCommands(program: Command, io: CliIo, where: (cmd: Comm
           signal: stop.signal,
           routing: { config: ctx.loaded.config, profiles: w.routing.profiles, rules: w.routing.rules },
           classifier: setup.classifier,
-          onEvent: (text) => io.out(`${stamp()} ${text}`),
+          onEvent: (e) => progress.event(e),
         });
-        io.out(`${stamp()} served ${outcomes.length} attempt${outcomes.length === 1 ? "" : "s"}`);
+        progress.stop();
+        io.out(`served ${outcomes.length} attempt${outcomes.length === 1 ? "" : "s"}`);
       } finally {
+        progress.stop();
         process.off("SIGINT", onSignal);
         process.off("SIGTERM", onSignal);
       }
