@@ -4,8 +4,8 @@
 //   - the context bundle arrives on stdin (its path is also in AGENT_ROUTER_BUNDLE);
 //   - the working directory is the task's own git worktree;
 //   - the handoff JSON goes to the file named by AGENT_ROUTER_OUTPUT.
-// As a planner without children's results it delegates three tasks; as anything else it writes a
-// small notes file and reports done.
+// As a planner without children's results it delegates three tasks; as a reviewer it approves
+// when it sees a diff; as anything else it writes a small notes file and reports done.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 
 const bundle = readFileSync(0, "utf8");
@@ -28,6 +28,13 @@ function finish(handoff) {
 }
 
 setTimeout(() => {
+  if (role === "review") {
+    // A reviewer approves when it can see the author's diff, and asks for changes otherwise.
+    const files = [...bundle.matchAll(/^diff --git a\/(\S+)/gm)].map((m) => m[1]);
+    const review = files.length > 0 ? { decision: "approve", notes: `Checked ${files.join(", ")}.` } : { decision: "request_changes", notes: "There is no diff to review." };
+    finish({ status: "done", summary: `Review: ${review.decision}`, review });
+    return;
+  }
   if (role === "planner" && !resumed) {
     finish({
       status: "delegate",

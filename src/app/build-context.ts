@@ -63,6 +63,9 @@ export async function planTaskBundle(config: MainConfig, ledger: Ledger, task: T
   const instructions = (await Promise.all(selection.instructions.map(async (path) => ({ path, text: await read(path) })))).filter((f): f is { path: string; text: string } => f.text !== null);
   const files = (await Promise.all(selection.matches.map(async (m) => ({ ...m, text: await read(m.path) })))).filter((f): f is { path: string; why: string; text: string } => f.text !== null);
   const diff = task.attempts.length > 0 ? await io.repo.taskDiff(task.id) : null;
+  // Back from review (the task is retrying after a change request): the reviewer's notes.
+  const lastReview = task.history.findLast((h) => h.type === "review");
+  const reviewNotes = task.status !== "in_review" && lastReview && (lastReview.data as { decision?: string } | undefined)?.decision === "request_changes" ? lastReview.note : undefined;
 
   const plan = planBundle({
     task,
@@ -72,6 +75,7 @@ export async function planTaskBundle(config: MainConfig, ledger: Ledger, task: T
     lineage: lineageOf(ledger, task),
     repo: { instructions, paths, files },
     ...(diff ? { diff } : {}),
+    ...(reviewNotes ? { reviewNotes } : {}),
     boundary: io.boundary,
     budget: { maxTokens: config.context.maxTokens, attempts: config.context.attempts },
   });

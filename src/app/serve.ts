@@ -7,6 +7,7 @@ import { contextOf, mutateOptionsOf } from "./app-deps.ts";
 import { mutateLedger } from "./mutate-ledger.ts";
 import { routeTaskCommand } from "./route-task.ts";
 import type { RunOutcome, WorkerIo } from "./run-task.ts";
+import { reviewTask } from "./review-task.ts";
 import { runTask } from "./run-task.ts";
 
 /** Applies one tick's housekeeping (expired leases, blocked children, parents resuming) in one write. */
@@ -86,11 +87,13 @@ export async function serve(deps: AppDeps, io: WorkerIo, opts: ServeOptions): Pr
     const routed = await routeNew(deps, opts.routing, opts.classifier);
     if (routed.length) say({ kind: "routed", ids: routed });
     const { ledger } = await deps.store.read();
-    for (const t of runnableTasks(ledger, deps.clock.now().toISOString())) {
+    const reviews = ledger.tasks.filter((t) => t.status === "in_review");
+    for (const t of [...runnableTasks(ledger, deps.clock.now().toISOString()), ...reviews]) {
       if (running.size >= opts.parallelism || opts.signal.aborted) break;
       if (running.has(t.id)) continue;
-      say({ kind: "start", id: t.id, title: t.title });
-      const p = runTask(deps, t.id, io, { signal: opts.signal }).then(
+      say({ kind: "start", id: t.id, title: t.status === "in_review" ? `review: ${t.title}` : t.title });
+      const work = t.status === "in_review" ? reviewTask(deps, t.id, io, { signal: opts.signal }) : runTask(deps, t.id, io, { signal: opts.signal });
+      const p = work.then(
         (o) => {
           outcomes.push(o);
           say({ kind: "end", id: t.id, outcome: o });
@@ -107,7 +110,7 @@ export async function serve(deps: AppDeps, io: WorkerIo, opts: ServeOptions): Pr
       const again = (await deps.store.read()).ledger;
       const now = deps.clock.now().toISOString();
       // Idle: nothing can move without a person. A task retrying later is not idle: it will run.
-      const idle = runnableTasks(again, now).length === 0 && planTick(again, now).length === 0 && !again.tasks.some((t) => t.status === "new" || t.status === "retrying");
+      const idle = runnableTasks(again, now).length === 0 && planTick(again, now).length === 0 && !again.tasks.some((t) => t.status === "new" || t.status === "retrying" || t.status === "in_review");
       if (opts.untilIdle && idle) break;
     }
     await Promise.race([...running.values(), sleep(opts.pollMs ?? 2000, opts.signal)].map((p) => p.catch(() => undefined)));

@@ -140,4 +140,6 @@ export interface Workspaces {
   prepare(taskId: number): Promise<{ path: string; branch: string }>;
   /** Commits everything that changed in the worktree as the router; null when nothing changed. */
   commit(taskId: number, message: string): Promise<string | null>;
+  /** Throws away uncommitted changes (a reviewer must not change the work it reviews). */
+  discard(taskId: number): Promise<void>;
 }

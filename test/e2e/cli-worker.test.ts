@@ -29,7 +29,7 @@ async function tasks(repo: string): Promise<Task[]> {
 const gitOut = (repo: string, ...args: string[]): string => execFileSync("git", args, { cwd: repo, encoding: "utf8", env: ENV }).trim();
 
 /** A repository whose only enabled agent is the example command agent (plus `flaky`, which always fails). */
-function exampleRepo(extra = ""): string {
+function exampleRepo(extraAgents = ""): string {
   const repo = makeRepo();
   mkdirSync(join(repo, ".github"), { recursive: true });
   writeFileSync(
@@ -41,10 +41,11 @@ function exampleRepo(extra = ""): string {
       "  opencode: { enabled: false }",
       `  example: { type: command, command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(EXAMPLE)}] }`,
       `  flaky: { type: command, command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(FAILING)}, "Error: 429 Too Many Requests"], failover: [example] }`,
+      extraAgents,
       "router:",
       "  fallback: { agent: example, profile: feature }",
       "execution: { retryBaseSeconds: 1, retryCapSeconds: 1 }",
-      extra,
+      "",
     ].join("\n"),
   );
   execFileSync("git", ["add", "."], { cwd: repo, env: ENV });
@@ -130,5 +131,33 @@ describe("serve", () => {
     expect(r.stdout).toMatch(/routed #2, #3, #4/);
     expect(r.stdout).toMatch(/served 5 attempts\n$/);
     for (const id of [2, 3, 4]) expect(gitOut(repo, "show", `agent-router/task-${id}:notes/task-${id}.md`)).toContain("Written by the example agent");
+  });
+});
+
+describe("review", () => {
+  it("a profile that requires review sends the work to a different agent, whose approval finishes the task", async () => {
+    const repo = exampleRepo(`  example2: { type: command, command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(EXAMPLE)}] }`);
+    mkdirSync(join(repo, ".github/agent-router/profiles"), { recursive: true });
+    writeFileSync(join(repo, ".github/agent-router/profiles/reviewed.yml"), "name: reviewed\ndescription: work that needs a review\nrole: r\ninstructions: i\nreview: { required: true, maxRounds: 1 }\n");
+    await ok(repo, "add", "Change the parser", "--agent", "example", "--profile", "reviewed");
+    const r = await ok(repo, "serve", "--until-idle");
+    const [task] = await tasks(repo);
+    expect(task?.status, r.stdout).toBe("done");
+    expect(task?.history.map((h) => h.type)).toEqual(["created", "route", "start", "finish", "review"]);
+    const review = task?.history.at(-1);
+    expect(review).toMatchObject({ from: "in_review", to: "done", note: "Checked notes/task-1.md." });
+    expect(review?.data).toMatchObject({ decision: "approve", reviewer: "example2" });
+  });
+
+  it("a review without a valid decision is never an approval: a person is asked", async () => {
+    const garbage = join(import.meta.dirname, "../fixtures/agents/garbage-agent.mjs");
+    const repo = exampleRepo(`  junk: { type: command, command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(garbage)}] }`);
+    mkdirSync(join(repo, ".github/agent-router/profiles"), { recursive: true });
+    writeFileSync(join(repo, ".github/agent-router/profiles/reviewed.yml"), "name: reviewed\ndescription: d\nrole: r\ninstructions: i\nreview: { required: true }\n");
+    await ok(repo, "add", "Change the parser", "--agent", "example", "--profile", "reviewed");
+    await ok(repo, "serve", "--until-idle");
+    const [task] = await tasks(repo);
+    expect(task?.status).toBe("needs_help");
+    expect(task?.history.at(-1)?.note).toMatch(/^the review by (junk|flaky) (gave no valid decision|failed)/);
   });
 });

@@ -181,7 +181,7 @@ export function modelStep(state: ModelState, event: TaskEvent): Prediction {
     case "children_settled":
       return accept(state, { status: "routed" });
     case "review":
-      return accept(state, { status: event.decision === "approve" ? "done" : "retrying" });
+      return accept(state, { status: event.decision === "approve" ? "done" : event.needsHelp === true ? "needs_help" : "retrying" });
     case "answer":
       return accept(state, { status: state.hasRoute ? "routed" : "new", budgetFrom: state.attempts.length + 1 });
     case "cancel": {

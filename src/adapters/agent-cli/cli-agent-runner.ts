@@ -69,6 +69,8 @@ export function cliAgentRunner(opts: CliRunnerOptions): AgentRunner {
       const dir = runDirOf(opts.runRoot, req);
       await mkdir(join(dir, "home"), { recursive: true });
       const inv = invocation(req, dir);
+      // codex 0.169 refuses to start when CODEX_HOME does not exist ("Error finding codex home").
+      if (inv.env["CODEX_HOME"]) await mkdir(inv.env["CODEX_HOME"], { recursive: true });
       await writeFile(inv.env["AGENT_ROUTER_BUNDLE"]!, req.bundle, { mode: 0o600 });
       const outputPath = inv.env["AGENT_ROUTER_OUTPUT"]!;
       await rm(outputPath, { force: true });

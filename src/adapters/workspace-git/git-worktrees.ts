@@ -31,5 +31,10 @@ export function gitWorktrees(root: string, opts: { base?: string } = {}): Worksp
       await git(path, ["-c", "core.hooksPath=/dev/null", "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", "-m", message]);
       return git(path, ["rev-parse", "HEAD"]);
     },
+    async discard(taskId) {
+      const path = join(await dirs(), `task-${taskId}`);
+      await git(path, ["reset", "--quiet", "--hard"]);
+      await git(path, ["clean", "-fdq"]);
+    },
   };
 }

@@ -70,8 +70,11 @@ export function settleRun(s: SettleInput): Settlement {
   const h = s.handoff.handoff;
   const base = { key, summary: h.summary, usage, ...(record.sessionId ? { sessionId: record.sessionId } : {}) };
   switch (h.status) {
-    case "done":
-      return { event: { type: "finish", outcome: "done", ...base }, children: [] };
+    case "done": {
+      // A profile that requires review sends the work to a reviewer before it counts as done.
+      const review = s.profiles.get(task.route?.profile ?? "")?.review.required === true;
+      return { event: { type: "finish", outcome: review ? "review" : "done", ...base }, children: [] };
+    }
     case "needs_help":
       return { event: { type: "finish", outcome: "needs_help", ...base, ...(h.question ? { question: h.question } : {}) }, children: [] };
     case "failed":

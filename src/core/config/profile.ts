@@ -20,6 +20,13 @@ export const Profile = z
       .strict()
       .prefault({}),
     approval: z.enum(["none", "before_run", "before_pr"]).default("none").describe("Whether a person must approve first"),
+    review: z
+      .object({
+        required: z.boolean().default(false).describe("A different agent reviews the diff (profile review) before the task is done"),
+        maxRounds: z.number().int().min(1).max(5).default(2).describe("Change requests before a person is asked"),
+      })
+      .strict()
+      .prefault({}),
     timeoutMinutes: z.number().positive().max(24 * 60).default(30),
     budget: z
       .object({

@@ -36,6 +36,8 @@ export interface BundleInput {
   };
   /** The previous attempt's diff, on a retry. */
   diff?: string;
+  /** A reviewer's change requests, when the task came back from review. */
+  reviewNotes?: string;
   /** Random per run, 32+ hex digits. */
   boundary: string;
   budget: { maxTokens: number; attempts: number };
@@ -194,10 +196,12 @@ function specs(input: BundleInput): SectionSpec[] {
       priority: 3,
       share: 0.1,
       notes: task.attempts.length > attemptsShown.length ? [`showing the last ${attemptsShown.length} of ${task.attempts.length} attempts`] : [],
-      parts:
-        attemptsShown.length === 0
+      parts: [
+        ...(input.reviewNotes ? [{ kind: "trusted" as const, text: "## Changes the reviewer asked for" }, { kind: "untrusted" as const, source: "review notes", text: sanitizeUntrusted(input.reviewNotes) }] : []),
+        ...(attemptsShown.length === 0
           ? []
-          : [{ kind: "trusted", text: "## Earlier attempts (most recent last)" }, ...attemptsShown.flatMap((a): Part[] => [{ kind: "trusted", text: attemptLine(a) }, ...(a.error ? [{ kind: "untrusted" as const, source: `attempt ${a.n} error`, text: sanitizeUntrusted(a.error) }] : [])])],
+          : [{ kind: "trusted" as const, text: "## Earlier attempts (most recent last)" }, ...attemptsShown.flatMap((a): Part[] => [{ kind: "trusted", text: attemptLine(a) }, ...(a.error ? [{ kind: "untrusted" as const, source: `attempt ${a.n} error`, text: sanitizeUntrusted(a.error) }] : [])])]),
+      ],
     },
     {
       name: "repository",

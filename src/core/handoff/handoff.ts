@@ -27,6 +27,11 @@ export const Handoff = z
     question: z.string().max(20_000).optional().describe("For needs_help: what the agent needs answered"),
     blockers: z.array(z.string()).default([]),
     followUps: z.array(z.string()).default([]),
+    review: z
+      .object({ decision: z.enum(["approve", "request_changes"]), notes: z.string().max(20_000).default("") })
+      .strict()
+      .optional()
+      .describe("A reviewer's decision (profile review); anything else is never an approval"),
   })
   .strict()
   .superRefine((h, ctx) => {

@@ -26,7 +26,8 @@ export type TaskEvent =
   | { type: "release"; key: string; reason: string }
   | { type: "lease_expired"; key: string; retryAt?: string }
   | { type: "children_settled" }
-  | { type: "review"; decision: "approve" | "request_changes"; notes?: string }
+  /** A reviewer's decision. `needsHelp` (review rounds spent, or no valid decision) asks a person instead of sending the author back. */
+  | { type: "review"; decision: "approve" | "request_changes"; notes?: string; reviewer?: string; usage?: Usage; needsHelp?: boolean }
   | { type: "answer"; text: string }
   | { type: "cancel"; reason?: string }
   | { type: "retry"; agent?: string }

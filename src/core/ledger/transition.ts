@@ -169,7 +169,8 @@ function decide(task: Task, event: TaskEvent, ctx: TransitionContext): Change {
     case "children_settled":
       return { status: "routed" };
     case "review":
-      return event.decision === "approve" ? { status: "done", note: event.notes } : { status: "retrying", note: event.notes };
+      if (event.decision === "approve") return { status: "done", note: event.notes };
+      return { status: event.needsHelp ? "needs_help" : "retrying", note: event.notes };
     case "answer":
       return { status: task.route ? "routed" : "new", patch: { budgetFrom: task.attempts.length + 1 }, note: event.text };
     case "cancel": {

@@ -21,10 +21,12 @@ import { taskId } from "./task-id-arg.ts";
 async function workerIo(ctx: CliContext, io: CliIo): Promise<WorkerIo & { routing: Awaited<ReturnType<typeof loadRouting>> }> {
   const routing = await loadRouting(ctx.root, ctx.loaded.config);
   const common = await git(ctx.root, ["rev-parse", "--path-format=absolute", "--git-common-dir"]);
+  const mainTree = repoFiles(ctx.root);
   return {
     runner: cliAgentRunner({ config: ctx.loaded.config, hostEnv: io.env, runRoot: join(common, "agent-router", "runs") }),
     workspaces: gitWorktrees(ctx.root),
-    repoAt: repoFiles,
+    // Diffs are taken from the main tree: inside a task's worktree HEAD is the task branch itself.
+    repoAt: (path: string) => ({ ...repoFiles(path), taskDiff: (id: number) => mainTree.taskDiff(id) }),
     root: ctx.root,
     profiles: routing.profiles,
     newKey: () => `a-${randomUUID()}`,

@@ -1,0 +1,58 @@
+import type { RunRecord } from "../core/agents/run-record.ts";
+import { chooseReviewer, settleReview } from "../core/agents/settle-review.ts";
+import { RouterError } from "../core/errors.ts";
+import { readHandoff } from "../core/handoff/handoff.ts";
+import { findTask } from "../core/ledger/ledger.ts";
+import type { TaskEvent } from "../core/ledger/events.ts";
+import { transition } from "../core/ledger/transition.ts";
+import type { AppDeps } from "./app-deps.ts";
+import { contextOf, mutateOptionsOf } from "./app-deps.ts";
+import { planTaskBundle } from "./build-context.ts";
+import { mutateLedger } from "./mutate-ledger.ts";
+import type { RunOutcome, WorkerIo } from "./run-task.ts";
+
+/**
+ * Reviews a task in `in_review`: a different agent, with the `review` profile, reads the task and
+ * its diff in the task's worktree and answers approve or request_changes in its handoff. Anything
+ * it changes in the worktree is thrown away. The decision is recorded only if the task is still
+ * in review (the same fence idea as attempts).
+ */
+export async function reviewTask(deps: AppDeps, id: number, io: WorkerIo, opts: { signal?: AbortSignal } = {}): Promise<RunOutcome> {
+  const { ledger } = await deps.store.read();
+  const task = findTask(ledger, id);
+  if (!task) throw new RouterError("E_TASK_NOT_FOUND", `no task ${id} in ${deps.store.location}`, { id });
+  if (task.status !== "in_review") return { taskId: id, kind: "not_runnable", why: `status ${task.status}, not in_review` };
+  const reviewProfile = io.profiles.get("review");
+  const authorProfile = io.profiles.get(task.route?.profile ?? "");
+  const reviewer = chooseReviewer(task, deps.config, reviewProfile);
+  let event: Extract<TaskEvent, { type: "review" }>;
+  let record: RunRecord | undefined;
+  if (!reviewProfile || !reviewer) {
+    event = { type: "review", decision: "request_changes", needsHelp: true, notes: !reviewProfile ? "no review profile is defined" : "no second enabled agent can review this task" };
+  } else {
+    const space = await io.workspaces.prepare(id);
+    const { plan } = await planTaskBundle(deps.config, ledger, task, { profiles: io.profiles, repo: io.repoAt(space.path), boundary: io.newBoundary(), profileName: "review" });
+    const model = deps.config.agents[reviewer]?.models?.[task.route?.complexity ?? "medium"];
+    const run = await io.runner.run({ taskId: id, key: `review-${io.newKey()}`, agent: reviewer, ...(model ? { model } : {}), profile: reviewProfile, bundle: plan.text, workdir: space.path, timeoutMs: reviewProfile.timeoutMinutes * 60_000 }, opts.signal);
+    await io.workspaces.discard(id);
+    if (opts.signal?.aborted) return { taskId: id, kind: "released" };
+    record = run.record;
+    event = settleReview(task, reviewer, run.record, readHandoff(run.handoffText, run.record.finalText), authorProfile);
+  }
+  const { result } = await mutateLedger<RunOutcome>(
+    deps.store,
+    ({ ledger: current }) => {
+      const t = findTask(current, id);
+      if (!t || t.status !== "in_review") return { ledger: current, result: { taskId: id, kind: "stale", note: `review of task ${id} arrived after it left review (${t?.status ?? "missing"})` }, summary: "" };
+      const next = transition(t, event, contextOf(deps)).task;
+      const note = `review by ${reviewer ?? "nobody"}: ${event.decision}${event.needsHelp ? " (a person must decide)" : ""}`;
+      return {
+        ledger: { ...current, tasks: current.tasks.map((x) => (x.id === id ? next : x)) },
+        result: record ? { taskId: id, kind: "recorded", status: next.status, attempt: next.attempts.length, record, note } : { taskId: id, kind: "stale", note },
+        summary: `task ${id}: ${note}`,
+      };
+    },
+    mutateOptionsOf(deps),
+  );
+  return result;
+}
