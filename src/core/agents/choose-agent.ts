@@ -41,7 +41,7 @@ export function chooseAgent(task: Task, config: MainConfig): AgentChoice {
     if (next === undefined) return { exhausted: true, chain };
     agent = next;
   }
-  const model = agent === route.agent ? route.model : config.agents[agent]?.models?.[route.complexity];
+  const model = (agent === route.agent ? route.model : undefined) ?? config.agents[agent]?.models?.[route.complexity];
   return { agent, ...(model ? { model } : {}), chain };
 }
 

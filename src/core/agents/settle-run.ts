@@ -66,7 +66,8 @@ export function settleRun(s: SettleInput): Settlement {
     return fail(cls, error);
   }
 
-  if (!s.handoff.ok) return fail("invalid_output", `${s.handoff.problem}; output: ${JSON.stringify(record.finalText.slice(-1000))}`);
+  // After the repair round an agent that still cannot hand off is unlikely to on a third try: ask a person.
+  if (!s.handoff.ok) return fail("invalid_output", `${s.handoff.problem}; output: ${JSON.stringify(record.finalText.slice(-1000))}`, { needsHelp: true });
   const h = s.handoff.handoff;
   const base = { key, summary: h.summary, usage, ...(record.sessionId ? { sessionId: record.sessionId } : {}) };
   switch (h.status) {

@@ -16,17 +16,24 @@ export interface PlannedChild {
 
 export type DelegationCheck = { ok: true; children: PlannedChild[] } | { ok: false; reason: string };
 
-/** How many ancestors a task has (a top-level task is at depth 0). Stops at a cycle in the data. */
-export function depthOf(ledger: Ledger, task: Task): number {
+/** A task's ancestors, nearest first, and whether the parent chain loops back on itself. */
+export function ancestorsOf(ledger: Ledger, task: Task): { ancestors: Task[]; cycle: boolean } {
   const byId = new Map(ledger.tasks.map((t) => [t.id, t]));
-  let depth = 0;
+  const ancestors: Task[] = [];
   const seen = new Set<number>([task.id]);
   for (let p = task.parentId; p !== undefined; p = byId.get(p)?.parentId) {
-    if (seen.has(p)) break;
+    if (seen.has(p)) return { ancestors, cycle: true };
     seen.add(p);
-    depth++;
+    const t = byId.get(p);
+    if (!t) break;
+    ancestors.push(t);
   }
-  return depth;
+  return { ancestors, cycle: false };
+}
+
+/** How many ancestors a task has (a top-level task is at depth 0). Stops at a cycle in the data. */
+export function depthOf(ledger: Ledger, task: Task): number {
+  return ancestorsOf(ledger, task).ancestors.length;
 }
 
 /** Keys in an order where each comes after everything it waits for, or the keys on a cycle. */
@@ -65,14 +72,23 @@ export function checkDelegations(input: { ledger: Ledger; parent: Task; parentPr
   const acl = config.delegation.acl[parentProfile.name];
   if (!acl || acl.length === 0) return { ok: false, reason: `profile ${parentProfile.name} may not delegate (not in delegation.acl)` };
   if (!parentProfile.delegation.allowed) return { ok: false, reason: `profile ${parentProfile.name} does not allow delegation` };
-  const targets = parentProfile.delegation.to.length > 0 ? acl.filter((p) => parentProfile.delegation.to.includes(p)) : acl;
-  const depth = depthOf(ledger, parent) + 1;
+  const lineage = ancestorsOf(ledger, parent);
+  if (lineage.cycle) return { ok: false, reason: `the parent chain of task ${parent.id} loops back on itself` };
+  // A child never gets more than its whole chain allows: each delegating ancestor's ACL narrows it.
+  let targets = parentProfile.delegation.to.length > 0 ? acl.filter((p) => parentProfile.delegation.to.includes(p)) : acl;
+  for (const a of lineage.ancestors) {
+    const allowed = config.delegation.acl[a.route?.profile ?? ""];
+    if (allowed) targets = targets.filter((p) => allowed.includes(p) || p === a.route?.profile);
+  }
+  if (targets.length === 0) return { ok: false, reason: `profile ${parentProfile.name} has no profile left to delegate to (delegation.acl, the profile's delegation.to and its ancestors' ACLs share none)` };
+  const depth = lineage.ancestors.length + 1;
   if (depth > config.delegation.maxDepth) return { ok: false, reason: `children would be at depth ${depth}, over delegation.maxDepth ${config.delegation.maxDepth}` };
   const total = parent.children.length + delegations.length;
   if (total > config.delegation.maxChildren) return { ok: false, reason: `${total} children would exceed delegation.maxChildren ${config.delegation.maxChildren}` };
   const keys = new Set(delegations.map((d) => d.key));
   const siblingKeys = new Set(ledger.tasks.filter((t) => t.parentId === parent.id && t.source.kind === "parent").map((t) => (t.source.kind === "parent" ? t.source.key : "")));
   const children: PlannedChild[] = [];
+  if (keys.size < delegations.length) return { ok: false, reason: "two delegations share a key" };
   for (const d of delegations) {
     if (siblingKeys.has(d.key)) return { ok: false, reason: `key ${d.key} is already used by an earlier child` };
     const profile = d.profile ?? targets[0]!;

@@ -180,7 +180,8 @@ function decide(task: Task, event: TaskEvent, ctx: TransitionContext): Change {
       return { status: "cancelled", patch: { attempts }, effects, note: event.reason };
     }
     case "retry": {
-      const route = task.route && event.agent ? { ...task.route, agent: event.agent, decidedBy: "override" as const, reason: `retry with ${event.agent}` } : task.route;
+      // A model belongs to its agent: a retry on another agent drops it (the agent's own models apply).
+      const route = task.route && event.agent ? compact({ ...task.route, agent: event.agent, model: event.agent === task.route.agent ? task.route.model : undefined, decidedBy: "override" as const, reason: `retry with ${event.agent}` }) : task.route;
       const effects: Effect[] = [sync];
       if (task.source.kind === "issue") effects.push({ kind: "reopen_issue", class: "github", taskId: task.id });
       return { status: route ? "routed" : "new", patch: { route, retryAt: undefined, budgetFrom: task.attempts.length + 1 }, effects };
