@@ -74,6 +74,7 @@ export async function runTask(deps: AppDeps, id: number, io: WorkerIo, opts: { d
     return { taskId: id, kind: "dry_run", agent, ...(model ? { model } : {}), plan: io.runner.plan(request) };
   }
 
+  if (opts.signal?.aborted) return { taskId: id, kind: "not_runnable", why: "stopping" };
   const leaseMs = deps.config.execution.leaseMinutes * 60_000;
   const claimed = await mutateLedger(
     deps.store,
@@ -91,6 +92,7 @@ export async function runTask(deps: AppDeps, id: number, io: WorkerIo, opts: { d
   const controller = new AbortController();
   const onOuterAbort = (): void => controller.abort();
   opts.signal?.addEventListener("abort", onOuterAbort, { once: true });
+  if (opts.signal?.aborted) controller.abort(); // aborted between the check and the claim
   const heartbeat = setInterval(() => {
     const leaseUntil = new Date(deps.clock.now().getTime() + leaseMs).toISOString();
     applyEvent(deps, id, { type: "heartbeat", key, leaseUntil }).catch(() => controller.abort()); // cancelled or taken over: stop the agent
@@ -99,13 +101,15 @@ export async function runTask(deps: AppDeps, id: number, io: WorkerIo, opts: { d
   try {
     const space = await io.workspaces.prepare(id);
     const latest = (await deps.store.read()).ledger;
-    const { plan } = await planTaskBundle(deps.config, latest, findTask(latest, id) ?? task, { profiles: io.profiles, repo: io.repoAt(space.path), boundary: io.newBoundary() });
+    // The bundle shows earlier attempts only, not the one just claimed.
+    const current = findTask(latest, id) ?? task;
+    const { plan } = await planTaskBundle(deps.config, latest, { ...current, attempts: current.attempts.filter((a) => a.key !== key) }, { profiles: io.profiles, repo: io.repoAt(space.path), boundary: io.newBoundary() });
     const request: AgentRunRequest = { taskId: id, key, agent, ...(model ? { model } : {}), profile, bundle: plan.text, workdir: space.path, timeoutMs };
     let run: AgentRun = await io.runner.run(request, controller.signal);
     let handoff = readHandoff(run.handoffText, run.record.finalText);
     if (run.record.ok && !handoff.ok && !controller.signal.aborted) {
       const repair = await io.runner.run({ ...request, repair: { ...(run.record.sessionId ? { sessionId: run.record.sessionId } : {}), message: `${REPAIR_MESSAGE} ${handoff.problem}` } }, controller.signal);
-      run = { ...repair, record: { ...repair.record, inputTokens: run.record.inputTokens + repair.record.inputTokens, outputTokens: run.record.outputTokens + repair.record.outputTokens, ...(run.record.costUsd !== undefined || repair.record.costUsd !== undefined ? { costUsd: (run.record.costUsd ?? 0) + (repair.record.costUsd ?? 0) } : {}) } };
+      run = { ...repair, record: sumRuns(run.record, repair.record) };
       handoff = readHandoff(run.handoffText, run.record.finalText);
     }
     if (opts.signal?.aborted) {
@@ -113,6 +117,12 @@ export async function runTask(deps: AppDeps, id: number, io: WorkerIo, opts: { d
       return { taskId: id, kind: "released" };
     }
     const summary = handoff.ok ? handoff.handoff.summary : run.record.ok ? "no valid handoff" : (run.record.failure ?? "failed");
+    // Work of an attempt that is no longer current (cancelled, taken over) never lands on the branch.
+    const now = findTask((await deps.store.read()).ledger, id);
+    if (now?.status !== "running" || now.attempts.at(-1)?.key !== key) {
+      await io.workspaces.discard(id);
+      return await recordRun(deps, { id, key, run, handoff, profiles: io.profiles, random: io.random });
+    }
     await io.workspaces.commit(id, `agent-router: task ${id}, attempt by ${agent}\n\n${summary.slice(0, 2000)}\n\nAgent-Router-Attempt: ${key}`);
     return await recordRun(deps, { id, key, run, handoff, profiles: io.profiles, random: io.random });
   } catch (err) {
@@ -126,6 +136,23 @@ export async function runTask(deps: AppDeps, id: number, io: WorkerIo, opts: { d
     clearInterval(heartbeat);
     opts.signal?.removeEventListener("abort", onOuterAbort);
   }
+}
+
+/** A run and its repair round, as one attempt: tokens, cost, turns and time add up. */
+function sumRuns(a: RunRecord, b: RunRecord): RunRecord {
+  const add = (x: number | undefined, y: number | undefined): number | undefined => (x === undefined && y === undefined ? undefined : (x ?? 0) + (y ?? 0));
+  const costUsd = add(a.costUsd, b.costUsd);
+  const turns = add(a.turns, b.turns);
+  const cacheReadTokens = add(a.cacheReadTokens, b.cacheReadTokens);
+  return {
+    ...b,
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    durationMs: a.durationMs + b.durationMs,
+    ...(costUsd === undefined ? {} : { costUsd }),
+    ...(turns === undefined ? {} : { turns }),
+    ...(cacheReadTokens === undefined ? {} : { cacheReadTokens }),
+  };
 }
 
 /** Applies one event to one task in its own ledger write; throws IllegalTransition when refused. */

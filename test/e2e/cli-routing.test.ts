@@ -4,13 +4,13 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { estimateTokens } from "../../src/core/context/tokens.ts";
 import { trustedPart } from "../../src/core/context/untrusted-block.ts";
 import { Route } from "../../src/core/ledger/task.ts";
 import { makeRepo, removeTempDirs, sh } from "../support/git-repo.ts";
+import { CLI_ENV } from "../support/cli.ts";
 import { built, runNode, type ProcessResult } from "../support/processes.ts";
 
 interface Seen {
@@ -51,7 +51,7 @@ beforeEach(() => {
   seen.length = 0;
 });
 
-const ENV: NodeJS.ProcessEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_CEILING_DIRECTORIES: realpathSync(tmpdir()), AGENT_ROUTER_CLASSIFIER_API_KEY: "sk-test-classifier-key" };
+const ENV: NodeJS.ProcessEnv = { ...CLI_ENV, AGENT_ROUTER_CLASSIFIER_API_KEY: "sk-test-classifier-key" };
 
 function cli(cwd: string, ...args: string[]): Promise<ProcessResult> {
   return runNode(built("cli"), args, { cwd, env: ENV });

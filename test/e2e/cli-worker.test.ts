@@ -1,28 +1,18 @@
 // run, serve, retry, approve, cancel and --dry-run through the bundled CLI, with the example
 // command agent (examples/example-agent.mjs) doing the work in real git worktrees.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, realpathSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Task } from "../../src/core/ledger/task.ts";
 import { makeRepo, removeTempDirs } from "../support/git-repo.ts";
-import { built, runNode, type ProcessResult } from "../support/processes.ts";
+import { cli, CLI_ENV, ok } from "../support/cli.ts";
 
 afterAll(removeTempDirs);
 
 const EXAMPLE = join(import.meta.dirname, "../../examples/example-agent.mjs");
 const FAILING = join(import.meta.dirname, "../fixtures/agents/failing-agent.mjs");
-const ENV: NodeJS.ProcessEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null", GIT_CEILING_DIRECTORIES: realpathSync(tmpdir()) };
-
-function cli(cwd: string, ...args: string[]): Promise<ProcessResult> {
-  return runNode(built("cli"), args, { cwd, env: ENV });
-}
-async function ok(cwd: string, ...args: string[]): Promise<ProcessResult> {
-  const r = await cli(cwd, ...args);
-  expect(r.code, `agent-router ${args.join(" ")}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(0);
-  return r;
-}
+const ENV = CLI_ENV;
 async function tasks(repo: string): Promise<Task[]> {
   return JSON.parse((await ok(repo, "list", "--json")).stdout) as Task[];
 }

@@ -2,8 +2,7 @@
 // repositories: init, add, list, show, validate, sync, usage errors and -C. No network: the
 // "remote" in the sync tests is a bare repository on disk.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import YAML from "yaml";
@@ -13,37 +12,13 @@ import type { TaskEvent } from "../../src/core/ledger/events.ts";
 import type { Task } from "../../src/core/ledger/task.ts";
 import { transition } from "../../src/core/ledger/transition.ts";
 import { makeRemoteWithClones, makeRepo, removeTempDirs, sh, tempDir } from "../support/git-repo.ts";
-import type { ProcessResult } from "../support/processes.ts";
-import { built, runNode } from "../support/processes.ts";
+import { cli, CLI_ENV as ENV, ok } from "../support/cli.ts";
 
 afterAll(removeTempDirs);
 
 const BRANCH = "agent-router/ledger";
 const REF = `refs/heads/${BRANCH}`;
 const CONFIG = ".github/agent-router.yml";
-
-/**
- * The CLI's environment: no system or global git config (a user's commit.gpgsign or hooks must not
- * leak in), and git never searches above the temp folder, so "outside a repository" is reliable.
- */
-const ENV: NodeJS.ProcessEnv = {
-  ...process.env,
-  GIT_CONFIG_NOSYSTEM: "1",
-  GIT_CONFIG_GLOBAL: "/dev/null",
-  GIT_CEILING_DIRECTORIES: realpathSync(tmpdir()),
-  GIT_TERMINAL_PROMPT: "0",
-};
-
-function cli(cwd: string, ...args: string[]): Promise<ProcessResult> {
-  return runNode(built("cli"), args, { cwd, env: ENV });
-}
-
-/** Runs the CLI and fails the test, showing its output, unless it exits 0. */
-async function ok(cwd: string, ...args: string[]): Promise<ProcessResult> {
-  const r = await cli(cwd, ...args);
-  expect(r.code, `agent-router ${args.join(" ")}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(0);
-  return r;
-}
 
 async function json<T>(cwd: string, ...args: string[]): Promise<T> {
   return JSON.parse((await ok(cwd, ...args)).stdout) as T;

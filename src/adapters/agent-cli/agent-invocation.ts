@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import type { MainConfig } from "../../core/config/main-config.ts";
 import type { Profile } from "../../core/config/profile.ts";
 import type { EventParser } from "./parse-events.ts";
@@ -70,6 +71,10 @@ export function invocationFor(i: InvocationInput, host: Readonly<Record<string, 
   };
   const extra = i.config?.args ?? [];
   const budget = i.profile.budget;
+  // The handoff file lies outside the worktree, where each CLI's own rules forbid writing unless
+  // its folder is granted: claude's acceptEdits and codex's workspace-write sandbox only cover the
+  // working directory, and opencode auto-rejects its external_directory permission in `run`.
+  const outDir = dirname(i.outputPath);
   switch (i.config?.type === "command" ? "command" : i.agent) {
     case "claude":
       return {
@@ -81,6 +86,8 @@ export function invocationFor(i: InvocationInput, host: Readonly<Record<string, 
           "--verbose",
           "--permission-mode",
           "acceptEdits",
+          "--add-dir",
+          outDir,
           ...(i.model ? ["--model", i.model] : []),
           ...(budget.maxTurns ? ["--max-turns", String(budget.maxTurns)] : []),
           ...(budget.maxCostUsd ? ["--max-budget-usd", String(budget.maxCostUsd)] : []),
@@ -99,17 +106,20 @@ export function invocationFor(i: InvocationInput, host: Readonly<Record<string, 
         argv: [
           "codex",
           "exec",
-          ...(i.repair?.sessionId ? ["resume", i.repair.sessionId] : []),
           "--json",
           "--sandbox",
           "workspace-write",
           "--skip-git-repo-check",
           "--color",
           "never",
+          "--add-dir",
+          outDir,
           ...(i.model ? ["-m", i.model] : []),
           // codex 0.169 ignores OPENAI_BASE_URL; the built-in provider takes it as config.
           ...(baseUrl ? ["-c", `openai_base_url=${JSON.stringify(baseUrl)}`] : []),
           ...extra,
+          // After exec's own options: `codex exec resume` refuses --sandbox, --color and --add-dir.
+          ...(i.repair?.sessionId ? ["resume", i.repair.sessionId] : []),
           "-",
         ],
         env: { ...base, CODEX_HOME: `${i.home}/.codex`, ...(key ? { CODEX_API_KEY: key } : {}) },
@@ -120,7 +130,15 @@ export function invocationFor(i: InvocationInput, host: Readonly<Record<string, 
     case "opencode":
       return {
         argv: ["opencode", "run", "--format", "json", ...(i.model ? ["-m", i.model] : []), ...(i.repair?.sessionId ? ["--session", i.repair.sessionId] : []), ...extra],
-        env: { ...base, ...opencodeCredentials(host, i.model), OPENCODE_DISABLE_AUTOUPDATE: "1", OPENCODE_DISABLE_MODELS_FETCH: "1", OPENCODE_DISABLE_LSP_DOWNLOAD: "1", OPENCODE_DISABLE_SHARE: "1" },
+        env: {
+          ...base,
+          ...opencodeCredentials(host, i.model),
+          OPENCODE_PERMISSION: JSON.stringify({ external_directory: { [`${outDir}/*`]: "allow" } }),
+          OPENCODE_DISABLE_AUTOUPDATE: "1",
+          OPENCODE_DISABLE_MODELS_FETCH: "1",
+          OPENCODE_DISABLE_LSP_DOWNLOAD: "1",
+          OPENCODE_DISABLE_SHARE: "1",
+        },
         input: i.input,
         parser: opencodeParser(),
       };

@@ -1,5 +1,5 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { classifyFailure } from "../../core/agents/classify-failure.ts";
 import type { ParsedRun, RunRecord } from "../../core/agents/run-record.ts";
 import type { MainConfig } from "../../core/config/main-config.ts";
@@ -39,6 +39,15 @@ function runDirOf(root: string, req: AgentRunRequest): string {
   return join(root, `task-${req.taskId}-${req.key.replace(/[^\w.-]/g, "_")}${req.repair ? "-repair" : ""}`);
 }
 
+/**
+ * The agent's HOME: the attempt's own, shared by its repair round, because the CLIs keep the
+ * session that the repair resumes under HOME (claude ~/.claude, codex $CODEX_HOME, opencode
+ * ~/.local/share/opencode).
+ */
+function homeOf(root: string, req: AgentRunRequest): string {
+  return join(runDirOf(root, { ...req, repair: undefined }), "home");
+}
+
 /** The agent CLIs behind the AgentRunner port, through one spawner. */
 export function cliAgentRunner(opts: CliRunnerOptions): AgentRunner {
   const invocation = (req: AgentRunRequest, dir: string): Invocation =>
@@ -50,8 +59,8 @@ export function cliAgentRunner(opts: CliRunnerOptions): AgentRunner {
         profile: req.profile,
         input: req.repair ? (req.repair.sessionId ? req.repair.message : `${req.bundle}\n\n${req.repair.message}`) : req.bundle,
         bundlePath: join(dir, "bundle.md"),
-        outputPath: join(dir, "handoff.json"),
-        home: join(dir, "home"),
+        outputPath: join(dir, "out", "handoff.json"),
+        home: homeOf(opts.runRoot, req),
         taskId: req.taskId,
         ...(req.repair ? { repair: req.repair.sessionId ? { sessionId: req.repair.sessionId } : {} } : {}),
       },
@@ -67,12 +76,14 @@ export function cliAgentRunner(opts: CliRunnerOptions): AgentRunner {
 
     async run(req, signal): Promise<AgentRun> {
       const dir = runDirOf(opts.runRoot, req);
-      await mkdir(join(dir, "home"), { recursive: true });
       const inv = invocation(req, dir);
+      // The handoff file has a folder of its own: the CLIs are allowed to write there (agent-invocation.ts).
+      const outputPath = inv.env["AGENT_ROUTER_OUTPUT"]!;
+      await mkdir(dirname(outputPath), { recursive: true });
+      await mkdir(inv.env["HOME"]!, { recursive: true });
       // codex 0.169 refuses to start when CODEX_HOME does not exist ("Error finding codex home").
       if (inv.env["CODEX_HOME"]) await mkdir(inv.env["CODEX_HOME"], { recursive: true });
       await writeFile(inv.env["AGENT_ROUTER_BUNDLE"]!, req.bundle, { mode: 0o600 });
-      const outputPath = inv.env["AGENT_ROUTER_OUTPUT"]!;
       await rm(outputPath, { force: true });
       const r = await spawnAgent({
         argv: inv.argv,

@@ -78,8 +78,10 @@ export function settleRun(s: SettleInput): Settlement {
     }
     case "needs_help":
       return { event: { type: "finish", outcome: "needs_help", ...base, ...(h.question ? { question: h.question } : {}) }, children: [] };
-    case "failed":
-      return fail("agent_error", `the agent gave up: ${h.summary.slice(0, 400)}`, { retryable: false });
+    case "failed": {
+      const settled = fail("agent_error", `the agent gave up: ${h.summary.slice(0, 400)}`, { retryable: false });
+      return { ...settled, event: { ...settled.event, summary: h.summary } };
+    }
     case "delegate": {
       const parentProfile = s.profiles.get(task.route?.profile ?? "");
       if (!parentProfile) return fail("delegation_rejected", `unknown profile ${task.route?.profile ?? "(none)"}`);

@@ -21,7 +21,7 @@ export type TaskEvent =
       children?: number[];
       question?: string;
     }
-  | { type: "fail"; key: string; errorClass: string; error: string; retryable: boolean; retryAt?: string; usage?: Usage; needsHelp?: boolean }
+  | { type: "fail"; key: string; errorClass: string; error: string; retryable: boolean; retryAt?: string; usage?: Usage; needsHelp?: boolean; summary?: string }
   /** The worker stops without a result (Ctrl-C, shutdown): the claim is given back and the attempt does not count. */
   | { type: "release"; key: string; reason: string }
   | { type: "lease_expired"; key: string; retryAt?: string }

@@ -153,7 +153,9 @@ function decide(task: Task, event: TaskEvent, ctx: TransitionContext): Change {
       const outcome: AttemptOutcome = event.errorClass === "timeout" ? "timeout" : "failure";
       const attempts = replaceLast(task.attempts, endAttempt(attempt, ctx.now, outcome, { errorClass: event.errorClass, error: event.error, usage: event.usage }));
       const status = afterFailure(task, attempts, event.retryable, event.needsHelp);
-      return { status, patch: { attempts, retryAt: status === "retrying" ? event.retryAt : undefined }, attempt: attempt.n, note: `${event.errorClass}: ${event.error}` };
+      // An agent that gave up still handed back a summary: keep it as the task's result (a parent reads it).
+      const result = event.summary === undefined ? task.result : { status: "failed", summary: event.summary };
+      return { status, patch: { attempts, retryAt: status === "retrying" ? event.retryAt : undefined, result }, attempt: attempt.n, note: `${event.errorClass}: ${event.error}` };
     }
     case "release": {
       const attempt = currentAttempt(task, event.key, event);

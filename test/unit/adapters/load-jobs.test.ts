@@ -1,22 +1,13 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { BUILTIN_JOBS } from "../../../src/adapters/config-fs/builtin-data.generated.ts";
 import { loadJobs } from "../../../src/adapters/config-fs/load-jobs.ts";
-import { removeTempDirs, tempDir } from "../../support/git-repo.ts";
+import { dirWith, removeTempDirs, tempDir } from "../../support/git-repo.ts";
 
 afterAll(removeTempDirs);
 
 const PROFILES = new Set(["bugfix", "feature", "docs", "tests", "refactor", "review", "planner", "maintenance"]);
 
-function repoWith(files: Record<string, string>): string {
-  const root = tempDir();
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(root, path, ".."), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  return root;
-}
+const repoWith = dirWith;
 
 describe("loadJobs", () => {
   it("loads every built-in example job, each disabled and naming a known profile", async () => {

@@ -1,24 +1,15 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { BUILTIN_PROFILES } from "../../../src/adapters/config-fs/builtin-data.generated.ts";
 import { loadRouting } from "../../../src/adapters/config-fs/load-routing.ts";
 import { MainConfig } from "../../../src/core/config/main-config.ts";
-import { removeTempDirs, tempDir } from "../../support/git-repo.ts";
+import { dirWith, removeTempDirs, tempDir } from "../../support/git-repo.ts";
 
 afterAll(removeTempDirs);
 
 const defaults = MainConfig.parse({});
 const BUILTINS = ["bugfix", "feature", "docs", "tests", "refactor", "review", "planner", "maintenance"];
 
-function repoWith(files: Record<string, string>): string {
-  const root = tempDir();
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(root, path, ".."), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  return root;
-}
+const repoWith = dirWith;
 
 describe("built-in profiles and rules", () => {
   it("ships exactly the eight built-in profiles", () => {

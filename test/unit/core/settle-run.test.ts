@@ -140,9 +140,9 @@ describe("settleRun: runs that ended normally", () => {
     expect(event).toStrictEqual({ type: "finish", outcome: "needs_help", key: "run-key", summary: "did it", question: "Which index?", usage: { inputTokens: 1200, outputTokens: 340 } });
   });
 
-  it("failed: a non-retryable agent_error quoting the summary", () => {
+  it("failed: a non-retryable agent_error quoting the summary, which is kept as the result", () => {
     const { event } = settle(record(), handoff({ status: "failed", summary: "the repo does not build" }));
-    expect(event).toStrictEqual({ type: "fail", key: "run-key", errorClass: "agent_error", error: "the agent gave up: the repo does not build", retryable: false, usage });
+    expect(event).toStrictEqual({ type: "fail", key: "run-key", errorClass: "agent_error", error: "the agent gave up: the repo does not build", retryable: false, usage, summary: "the repo does not build" });
   });
 
   const delegations = [
