@@ -89,6 +89,10 @@ describe("run", () => {
     await ok(repo, "add", "Refactor the parser");
     await ok(repo, "add", "Second");
     await ok(repo, "route", "1");
+    const head = gitOut(repo, "rev-parse", "agent-router/ledger");
+    expect((await ok(repo, "cancel", "1", "--dry-run")).stdout).toBe("task 1: cancel would move it from routed to cancelled; nothing was written (--dry-run)\n");
+    expect((await ok(repo, "serve", "--dry-run")).stdout).toMatch(/^task 1 would run example in \(worktree of task 1\)\n {2}command: /);
+    expect(gitOut(repo, "rev-parse", "agent-router/ledger")).toBe(head);
     await ok(repo, "cancel", "1", "--reason", "not now");
     expect((await tasks(repo))[0]?.status).toBe("cancelled");
     expect((await ok(repo, "retry", "1")).stdout).toBe("task 1 reopened\n");

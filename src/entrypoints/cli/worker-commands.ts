@@ -10,7 +10,11 @@ import { loadRouting } from "../../adapters/config-fs/load-routing.ts";
 import { repoFiles } from "../../adapters/context-fs/repo-files.ts";
 import { git } from "../../adapters/ledger-git/run-git.ts";
 import { gitWorktrees } from "../../adapters/workspace-git/git-worktrees.ts";
+import { contextOf } from "../../app/app-deps.ts";
 import { RouterError } from "../../core/errors.ts";
+import type { TaskEvent } from "../../core/ledger/events.ts";
+import { findTask } from "../../core/ledger/ledger.ts";
+import { transition } from "../../core/ledger/transition.ts";
 import { runnableTasks } from "../../core/scheduling/plan-tick.ts";
 import { isAgentEnabled } from "../../core/routing/decide-route.ts";
 import { buildCliContext, type CliContext } from "./build-deps.ts";
@@ -56,6 +60,22 @@ function describe(o: RunOutcome): string {
   }
 }
 
+/** `--dry-run` of a verb that applies one event: what it would do, without writing. */
+async function previewEvent(ctx: CliContext, id: number, event: TaskEvent): Promise<string> {
+  const { ledger } = await ctx.store.read();
+  const task = findTask(ledger, id);
+  if (!task) throw new RouterError("E_TASK_NOT_FOUND", `no task ${id} in ${ctx.store.location}`, { id });
+  const next = transition(task, event, contextOf(ctx.deps)).task;
+  return `task ${id}: ${event.type} would move it from ${task.status} to ${next.status}; nothing was written (--dry-run)`;
+}
+
+/** Applies an event, or with --dry-run only says what it would do. */
+async function applyOrPreview(ctx: CliContext, id: number, event: TaskEvent, dryRun: boolean | undefined, done: string, io: CliIo): Promise<void> {
+  if (dryRun) return io.out(await previewEvent(ctx, id, event));
+  await applyEvent(ctx.deps, id, event);
+  io.out(done);
+}
+
 /** `next`, `run`, `serve`, `retry`, `approve`, `cancel`. */
 export function addWorkerCommands(program: Command, io: CliIo, where: (cmd: Command) => string, setCode: (code: number) => void): void {
   program
@@ -97,10 +117,18 @@ export function addWorkerCommands(program: Command, io: CliIo, where: (cmd: Comm
       if (!/^[1-9]\d*$/.test(v)) throw new RouterError("E_USAGE", "parallelism is a positive whole number");
       return Number(v);
     })
-    .option("--until-idle", "exit once nothing is runnable or running")
-    .action(async (o: { parallelism?: number; untilIdle?: boolean }, cmd: Command) => {
+    .option("--until-idle", "exit once nothing is runnable, running, in review or due to retry")
+    .option("--dry-run", "print what would run now (command, environment names, bundle path); change nothing")
+    .action(async (o: { parallelism?: number; untilIdle?: boolean; dryRun?: boolean }, cmd: Command) => {
       const ctx = await buildCliContext(where(cmd));
       const w = await workerIo(ctx, io);
+      if (o.dryRun) {
+        const { ledger } = await ctx.store.read();
+        const runnable = runnableTasks(ledger, ctx.deps.clock.now().toISOString()).slice(0, o.parallelism ?? ctx.loaded.config.execution.parallelism);
+        if (runnable.length === 0) io.out("nothing would run now (new tasks are routed first by serve; see `agent-router list`)");
+        for (const t of runnable) io.out(describe(await runTask(ctx.deps, t.id, w, { dryRun: true })));
+        return;
+      }
       const setup = await classifierFromEnv(ctx.loaded.config.router.classifier, io.env, w.routing.classifierTemplate);
       const stop = new AbortController();
       const onSignal = (): void => {
@@ -133,21 +161,21 @@ export function addWorkerCommands(program: Command, io: CliIo, where: (cmd: Comm
     .description("reopen a finished, failed, cancelled or stuck task for a fresh attempt budget")
     .argument("<id>", "task id", taskId)
     .option("-a, --agent <name>", "retry with this agent")
-    .action(async (id: number, o: { agent?: string }, cmd: Command) => {
+    .option("--dry-run", "say what would change; write nothing")
+    .action(async (id: number, o: { agent?: string; dryRun?: boolean }, cmd: Command) => {
       const ctx = await buildCliContext(where(cmd));
       if (o.agent !== undefined && !isAgentEnabled(ctx.loaded.config, o.agent)) throw new RouterError("E_USAGE", `agent "${o.agent}" is not enabled`, { agent: o.agent });
-      await applyEvent(ctx.deps, id, { type: "retry", ...(o.agent ? { agent: o.agent } : {}) });
-      io.out(`task ${id} reopened${o.agent ? ` for ${o.agent}` : ""}`);
+      await applyOrPreview(ctx, id, { type: "retry", ...(o.agent ? { agent: o.agent } : {}) }, o.dryRun, `task ${id} reopened${o.agent ? ` for ${o.agent}` : ""}`, io);
     });
 
   program
     .command("approve")
     .description("approve a task that waits for approval")
     .argument("<id>", "task id", taskId)
-    .action(async (id: number, _o, cmd: Command) => {
+    .option("--dry-run", "say what would change; write nothing")
+    .action(async (id: number, o: { dryRun?: boolean }, cmd: Command) => {
       const ctx = await buildCliContext(where(cmd));
-      await applyEvent(ctx.deps, id, { type: "approve" });
-      io.out(`task ${id} approved`);
+      await applyOrPreview(ctx, id, { type: "approve" }, o.dryRun, `task ${id} approved`, io);
     });
 
   program
@@ -155,9 +183,9 @@ export function addWorkerCommands(program: Command, io: CliIo, where: (cmd: Comm
     .description("cancel a task (a running agent is stopped at its next heartbeat)")
     .argument("<id>", "task id", taskId)
     .option("-r, --reason <text>", "why")
-    .action(async (id: number, o: { reason?: string }, cmd: Command) => {
+    .option("--dry-run", "say what would change; write nothing")
+    .action(async (id: number, o: { reason?: string; dryRun?: boolean }, cmd: Command) => {
       const ctx = await buildCliContext(where(cmd));
-      await applyEvent(ctx.deps, id, { type: "cancel", ...(o.reason ? { reason: o.reason } : {}) });
-      io.out(`task ${id} cancelled`);
+      await applyOrPreview(ctx, id, { type: "cancel", ...(o.reason ? { reason: o.reason } : {}) }, o.dryRun, `task ${id} cancelled`, io);
     });
 }
