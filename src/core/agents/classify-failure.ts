@@ -20,7 +20,7 @@ export interface FailureSignals {
   errorText: string;
 }
 
-const USAGE = /usage limit|quota|hit (?:your|the) limit|limit (?:reached|exceeded|hit)|insufficient[_ ]quota/i;
+const USAGE = /usage limit|quota|hit (?:your|the) limit|(?<!rate )limit (?:reached|exceeded|hit)|insufficient[_ ]quota/i; // "Rate limit reached" (OpenAI 429) is a rate limit
 const RATE = /\b429\b|too many requests|rate[ _-]?limit|overloaded/i;
 const AUTH =
   /unauthori[sz]ed|invalid[ _-]?(?:api[ _-]?key|x-api-key|key|token|bearer|credentials)|(?:api[ _-]?key|token|credentials).{0,30}(?:invalid|expired|revoked)|auth(?:entication)?.{0,12}fail|\bno\b.{0,12}(?:api key|token)|expired.{0,12}(?:key|token|plan)|billing (?:error|issue|problem)|insufficient.{0,12}credit|payment.{0,12}required|credit balance.{0,20}too low|\b40[13]\b.{0,40}(?:unauthori|forbidden|api key)/i;

@@ -40,7 +40,9 @@ const structured: Row[] = [
 const text: Row[] = [
   // rate / usage limits (predecessor cases)
   ["429 Too Many Requests", {}, "rate_limit"],
-  ["rate limit exceeded", {}, "usage_limit"],
+  ["rate limit exceeded", {}, "rate_limit"],
+  ["Rate limit reached for gpt-5 in organization org-x on tokens per min (TPM)", {}, "rate_limit"],
+  ["monthly limit reached for this plan", {}, "usage_limit"],
   ["quota exceeded", {}, "usage_limit"],
   ["Error: insufficient_quota", {}, "usage_limit"],
   ["service overloaded", {}, "rate_limit"],
