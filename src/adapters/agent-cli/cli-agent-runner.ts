@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { classifyFailure } from "../../core/agents/classify-failure.ts";
 import type { ParsedRun, RunRecord } from "../../core/agents/run-record.ts";
@@ -84,7 +84,9 @@ export function cliAgentRunner(opts: CliRunnerOptions): AgentRunner {
       // codex 0.169 refuses to start when CODEX_HOME does not exist ("Error finding codex home").
       if (inv.env["CODEX_HOME"]) await mkdir(inv.env["CODEX_HOME"], { recursive: true });
       await writeFile(inv.env["AGENT_ROUTER_BUNDLE"]!, req.bundle, { mode: 0o600 });
-      await rm(outputPath, { force: true });
+      await unlink(outputPath).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== "ENOENT") throw err; // a handoff left by an earlier run must not be read as this one's
+      });
       const r = await spawnAgent({
         argv: inv.argv,
         cwd: req.workdir,
