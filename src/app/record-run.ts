@@ -2,7 +2,7 @@ import type { Profile } from "../core/config/profile.ts";
 import { settleRun } from "../core/agents/settle-run.ts";
 import type { HandoffResult } from "../core/handoff/handoff.ts";
 import { addTask } from "../core/ledger/create-task.ts";
-import { findTask } from "../core/ledger/ledger.ts";
+import { findTask, replaceTask } from "../core/ledger/ledger.ts";
 import { transition } from "../core/ledger/transition.ts";
 import type { AgentRun } from "../core/ports.ts";
 import type { AppDeps } from "./app-deps.ts";
@@ -26,7 +26,7 @@ export async function recordRun(deps: AppDeps, r: { id: number; key: string; run
         const note = `result of attempt ${r.key} arrived after the task moved on (${task?.status ?? "missing"}); not applied`;
         if (!task) return { ledger, result: { taskId: r.id, kind: "stale" as const, note }, summary: note };
         const next = transition(task, { type: "stale_result", key: r.key, note }, ctx).task;
-        return { ledger: { ...ledger, tasks: ledger.tasks.map((t) => (t.id === r.id ? next : t)) }, result: { taskId: r.id, kind: "stale" as const, note }, summary: `task ${r.id}: stale result` };
+        return { ledger: replaceTask(ledger, next), result: { taskId: r.id, kind: "stale" as const, note }, summary: `task ${r.id}: stale result` };
       }
       const settled = settleRun({ ledger, task, key: r.key, record: r.run.record, handoff: r.handoff, config: deps.config, profiles: r.profiles, now: deps.clock.now(), random: r.random });
       let current = ledger;
@@ -40,7 +40,7 @@ export async function recordRun(deps: AppDeps, r: { id: number; key: string; run
       const next = transition(findTask(current, task.id)!, event, ctx).task;
       const note = event.type === "fail" ? `${event.errorClass}: ${event.error}` : `${event.outcome}${childIds.length ? ` → children ${childIds.join(", ")}` : ""}`;
       return {
-        ledger: { ...current, tasks: current.tasks.map((t) => (t.id === r.id ? next : t)) },
+        ledger: replaceTask(current, next),
         result: { taskId: r.id, kind: "recorded" as const, status: next.status, attempt: next.attempts.length, record: r.run.record, note },
         summary: `task ${r.id}: ${note.slice(0, 120)}`,
       };

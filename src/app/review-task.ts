@@ -2,7 +2,7 @@ import type { RunRecord } from "../core/agents/run-record.ts";
 import { chooseReviewer, settleReview } from "../core/agents/settle-review.ts";
 import { RouterError } from "../core/errors.ts";
 import { readHandoff } from "../core/handoff/handoff.ts";
-import { findTask } from "../core/ledger/ledger.ts";
+import { findTask, replaceTask } from "../core/ledger/ledger.ts";
 import type { TaskEvent } from "../core/ledger/events.ts";
 import { transition } from "../core/ledger/transition.ts";
 import type { AppDeps } from "./app-deps.ts";
@@ -47,7 +47,7 @@ export async function reviewTask(deps: AppDeps, id: number, io: WorkerIo, opts: 
       const next = transition(t, event, contextOf(deps)).task;
       const note = `review by ${reviewer ?? "nobody"}: ${event.decision}${event.needsHelp ? " (a person must decide)" : ""}`;
       return {
-        ledger: { ...current, tasks: current.tasks.map((x) => (x.id === id ? next : x)) },
+        ledger: replaceTask(current, next),
         result: record ? { taskId: id, kind: "recorded", status: next.status, attempt: next.attempts.length, record, note } : { taskId: id, kind: "stale", note },
         summary: `task ${id}: ${note}`,
       };

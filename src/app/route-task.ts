@@ -1,5 +1,5 @@
 import { RouterError } from "../core/errors.ts";
-import { findTask } from "../core/ledger/ledger.ts";
+import { findTask, replaceTask } from "../core/ledger/ledger.ts";
 import type { Route } from "../core/ledger/task.ts";
 import { transition } from "../core/ledger/transition.ts";
 import type { Classifier } from "../core/ports.ts";
@@ -41,7 +41,7 @@ export async function routeTaskCommand(deps: AppDeps, id: number, setup: Routing
       const next = transition(task, { type: "route", route: decision.route }, ctx).task;
       const previous = task.route;
       return {
-        ledger: { ...current, tasks: current.tasks.map((t) => (t.id === id ? next : t)) },
+        ledger: replaceTask(current, next),
         result: previous ? { previous } : {},
         summary: `task ${id} routed to ${decision.route.agent}/${decision.route.profile} (${decision.route.decidedBy})`,
       };

@@ -3,7 +3,7 @@ import { chooseAgent } from "../core/agents/choose-agent.ts";
 import type { RunRecord } from "../core/agents/run-record.ts";
 import { RouterError } from "../core/errors.ts";
 import { readHandoff } from "../core/handoff/handoff.ts";
-import { findTask } from "../core/ledger/ledger.ts";
+import { findTask, replaceTask } from "../core/ledger/ledger.ts";
 import type { TaskStatus } from "../core/ledger/task.ts";
 import { transition } from "../core/ledger/transition.ts";
 import type { AgentRun, AgentRunner, AgentRunPlan, AgentRunRequest, RepoFiles, Workspaces } from "../core/ports.ts";
@@ -83,7 +83,7 @@ export async function runTask(deps: AppDeps, id: number, io: WorkerIo, opts: { d
       if (!t || !isRunnable(current, t, deps.clock.now().toISOString())) return { ledger: current, result: false, summary: "" };
       const leaseUntil = new Date(deps.clock.now().getTime() + leaseMs).toISOString();
       const next = transition(t, { type: "start", key, agent, ...(model ? { model } : {}), leaseUntil }, contextOf(deps)).task;
-      return { ledger: { ...current, tasks: current.tasks.map((x) => (x.id === id ? next : x)) }, result: true, summary: `task ${id} attempt started on ${agent}` };
+      return { ledger: replaceTask(current, next), result: true, summary: `task ${id} attempt started on ${agent}` };
     },
     mutateOptionsOf(deps),
   );
@@ -163,7 +163,7 @@ export async function applyEvent(deps: AppDeps, id: number, event: Parameters<ty
       const t = findTask(ledger, id);
       if (!t) throw new RouterError("E_TASK_NOT_FOUND", `no task ${id} in ${deps.store.location}`, { id });
       const next = transition(t, event, contextOf(deps)).task;
-      return { ledger: { ...ledger, tasks: ledger.tasks.map((x) => (x.id === id ? next : x)) }, result: null, summary: `task ${id}: ${event.type}` };
+      return { ledger: replaceTask(ledger, next), result: null, summary: `task ${id}: ${event.type}` };
     },
     mutateOptionsOf(deps),
   );

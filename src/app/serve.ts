@@ -1,6 +1,7 @@
 import { transition } from "../core/ledger/transition.ts";
 import type { Classifier } from "../core/ports.ts";
 import type { RoutingSetup } from "../core/routing/decide-route.ts";
+import { findTask, replaceTask } from "../core/ledger/ledger.ts";
 import { planTick, runnableTasks } from "../core/scheduling/plan-tick.ts";
 import type { AppDeps } from "./app-deps.ts";
 import { contextOf, mutateOptionsOf } from "./app-deps.ts";
@@ -16,14 +17,10 @@ export async function tick(deps: AppDeps): Promise<number> {
     deps.store,
     ({ ledger }) => {
       const events = planTick(ledger, deps.clock.now().toISOString());
-      let tasks = ledger.tasks;
-      for (const { taskId, event } of events) {
-        const t = tasks.find((x) => x.id === taskId)!;
-        const next = transition(t, event, contextOf(deps)).task;
-        tasks = tasks.map((x) => (x.id === taskId ? next : x));
-      }
       if (events.length === 0) return { ledger, result: 0, summary: "" }; // nothing to write
-      return { ledger: { ...ledger, tasks }, result: events.length, summary: `tick: ${events.map((e) => `${e.event.type} #${e.taskId}`).join(", ")}` };
+      let next = ledger;
+      for (const { taskId, event } of events) next = replaceTask(next, transition(findTask(next, taskId)!, event, contextOf(deps)).task);
+      return { ledger: next, result: events.length, summary: `tick: ${events.map((e) => `${e.event.type} #${e.taskId}`).join(", ")}` };
     },
     mutateOptionsOf(deps),
   );

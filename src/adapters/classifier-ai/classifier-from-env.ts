@@ -1,5 +1,5 @@
-import { randomBytes } from "node:crypto";
 import type { MainConfig } from "../../core/config/main-config.ts";
+import { newBoundary } from "../system/system.ts";
 import type { Classifier } from "../../core/ports.ts";
 
 type ClassifierConfig = NonNullable<MainConfig["router"]["classifier"]>;
@@ -41,7 +41,7 @@ export async function classifierFromEnv(config: ClassifierConfig | undefined, en
     ...(baseURL ? { baseURL } : {}),
     template,
     timeoutMs: config.timeoutSeconds * 1000,
-    newBoundary: () => randomBytes(16).toString("hex"),
+    newBoundary,
     ...(config.pricePerMTok ? { pricePerMTok: config.pricePerMTok } : {}),
   });
   return { classifier };

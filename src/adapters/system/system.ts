@@ -15,6 +15,11 @@ export function newTraceId(): string {
   return `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`;
 }
 
+/** A fresh boundary for untrusted blocks: 128 random bits as hex, new for every prompt or bundle. */
+export function newBoundary(): string {
+  return randomBytes(16).toString("hex");
+}
+
 /** The user's working tree rooted at `root`. */
 export function projectFiles(root: string): ProjectFiles {
   return {

@@ -6,6 +6,7 @@ import type { HandoffResult } from "../handoff/handoff.ts";
 import type { TaskEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import type { Task, Usage } from "../ledger/task.ts";
+import { failuresInBudget } from "../ledger/transition.ts";
 import { chooseAgent, retryDelayMs } from "./choose-agent.ts";
 import { failsOver, type FailureClass } from "./classify-failure.ts";
 import type { RunRecord } from "./run-record.ts";
@@ -46,7 +47,7 @@ const firstLine = (text: string): string => (text.split("\n").find((l) => l.trim
 export function settleRun(s: SettleInput): Settlement {
   const { task, key, record, config } = s;
   const usage = usageOf(record);
-  const failed = task.attempts.filter((a) => a.n >= task.budgetFrom && a.outcome !== undefined && a.outcome !== "success" && a.outcome !== "released").length + 1;
+  const failed = failuresInBudget(task) + 1; // this attempt is still open, so not yet counted
   const later = (): string => new Date(s.now.getTime() + retryDelayMs(failed, s.random, config.execution.retryBaseSeconds * 1000, config.execution.retryCapSeconds * 1000)).toISOString();
   const fail = (errorClass: string, error: string, opts: { retryable?: boolean; needsHelp?: boolean; retryAt?: string } = {}): Settlement => ({
     event: { type: "fail", key, errorClass, error, retryable: opts.retryable ?? true, ...(opts.needsHelp ? { needsHelp: true } : {}), ...(opts.retryable === false || opts.needsHelp ? {} : { retryAt: opts.retryAt ?? later() }), usage },

@@ -85,3 +85,8 @@ export function formatPath(path: readonly (string | number)[]): string {
 export function findTask(ledger: Ledger, id: number): Task | undefined {
   return ledger.tasks.find((t) => t.id === id);
 }
+
+/** The ledger with `task` in place of the task that has its id. */
+export function replaceTask(ledger: Ledger, task: Task): Ledger {
+  return { ...ledger, tasks: ledger.tasks.map((t) => (t.id === task.id ? task : t)) };
+}

@@ -14,7 +14,7 @@ export function renderStatus(state: ProgressState, now: number, width: number): 
   return line.length > width ? `${line.slice(0, Math.max(0, width - 1))}…` : line;
 }
 
-export function applyEvent(state: ProgressState, e: ServeEvent, now: number): void {
+export function trackEvent(state: ProgressState, e: ServeEvent, now: number): void {
   if (e.kind === "start") state.running.set(e.id, { title: e.title, since: now });
   if (e.kind === "end" || e.kind === "error") {
     state.running.delete(e.id);
@@ -37,7 +37,7 @@ export function progressReporter(out: { write(text: string): void; isTTY?: boole
   timer.unref();
   return {
     event(e) {
-      applyEvent(state, e, clock());
+      trackEvent(state, e, clock());
       out.write(`\r\x1b[K${stamp()} ${describeServeEvent(e)}\n`);
       draw();
     },

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { buildContextCommand } from "../../app/build-context.ts";
@@ -9,6 +8,7 @@ import type { LoadedRouting } from "../../adapters/config-fs/load-routing.ts";
 import { loadRouting } from "../../adapters/config-fs/load-routing.ts";
 import { bundleWriter, repoFiles } from "../../adapters/context-fs/repo-files.ts";
 import { git } from "../../adapters/ledger-git/run-git.ts";
+import { newBoundary } from "../../adapters/system/system.ts";
 import { RouterError } from "../../core/errors.ts";
 import { buildCliContext, type CliContext } from "./build-deps.ts";
 import { formatManifest, formatRoute } from "./format-routing.ts";
@@ -57,7 +57,7 @@ export function addRoutingCommands(program: Command, io: CliIo, where: (cmd: Com
         profiles: routing.profiles,
         repo: repoFiles(ctx.root),
         writer: bundleWriter(dir),
-        boundary: randomBytes(16).toString("hex"),
+        boundary: newBoundary(),
         ...(o.profile ? { profileName: o.profile } : {}),
       });
       if (o.json) return json({ bundle: r.bundlePath, manifest: r.manifestPath, sha256: r.sha256, tokens: r.plan.tokens, maxTokens: r.plan.maxTokens, sections: r.plan.sections, cuts: r.plan.cuts });

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { RunOutcome, WorkerIo } from "../../app/run-task.ts";
@@ -9,6 +9,7 @@ import { classifierFromEnv } from "../../adapters/classifier-ai/classifier-from-
 import { loadRouting } from "../../adapters/config-fs/load-routing.ts";
 import { repoFiles } from "../../adapters/context-fs/repo-files.ts";
 import { git } from "../../adapters/ledger-git/run-git.ts";
+import { newBoundary } from "../../adapters/system/system.ts";
 import { gitWorktrees } from "../../adapters/workspace-git/git-worktrees.ts";
 import { contextOf } from "../../app/app-deps.ts";
 import { RouterError } from "../../core/errors.ts";
@@ -34,7 +35,7 @@ async function workerIo(ctx: CliContext, io: CliIo): Promise<WorkerIo & { routin
     root: ctx.root,
     profiles: routing.profiles,
     newKey: () => `a-${randomUUID()}`,
-    newBoundary: () => randomBytes(16).toString("hex"),
+    newBoundary,
     random: Math.random,
     routing,
   };

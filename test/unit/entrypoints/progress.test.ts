@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RunOutcome } from "../../../src/app/run-task.ts";
-import { applyEvent, progressReporter, renderStatus, type ProgressState } from "../../../src/entrypoints/cli/progress.ts";
+import { progressReporter, renderStatus, trackEvent, type ProgressState } from "../../../src/entrypoints/cli/progress.ts";
 
 const T0 = Date.parse("2026-11-23T10:00:00Z");
 const done = (id: number): RunOutcome => ({ taskId: id, kind: "recorded", status: "done", attempt: 1, note: "done", record: { ok: true, exitCode: 0, timedOut: false, inputTokens: 0, outputTokens: 0, deniedActions: [], filesChanged: [], finalText: "", errorText: "", durationMs: 1 } });
@@ -9,11 +9,11 @@ const failed = (id: number): RunOutcome => ({ ...done(id), status: "retrying", n
 describe("progress display", () => {
   it("renders what runs, for how long, and what finished, within the terminal width", () => {
     const state: ProgressState = { running: new Map(), done: 0, failed: 0 };
-    applyEvent(state, { kind: "start", id: 4, title: "a" }, T0);
-    applyEvent(state, { kind: "start", id: 5, title: "b" }, T0 + 2000);
-    applyEvent(state, { kind: "end", id: 4, outcome: done(4) }, T0 + 3000);
-    applyEvent(state, { kind: "start", id: 6, title: "c" }, T0 + 3000);
-    applyEvent(state, { kind: "end", id: 6, outcome: failed(6) }, T0 + 4000);
+    trackEvent(state, { kind: "start", id: 4, title: "a" }, T0);
+    trackEvent(state, { kind: "start", id: 5, title: "b" }, T0 + 2000);
+    trackEvent(state, { kind: "end", id: 4, outcome: done(4) }, T0 + 3000);
+    trackEvent(state, { kind: "start", id: 6, title: "c" }, T0 + 3000);
+    trackEvent(state, { kind: "end", id: 6, outcome: failed(6) }, T0 + 4000);
     expect(renderStatus(state, T0 + 12_500, 80)).toBe("⏵ running 1 (#5 10s) · finished 1 · failed 1");
     expect(renderStatus(state, T0 + 12_500, 20)).toBe("⏵ running 1 (#5 10s…");
   });
