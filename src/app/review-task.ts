@@ -48,7 +48,7 @@ export async function reviewTask(deps: AppDeps, id: number, io: WorkerIo, opts: 
       const note = `review by ${reviewer ?? "nobody"}: ${event.decision}${event.needsHelp ? " (a person must decide)" : ""}`;
       return {
         ledger: replaceTask(current, next),
-        result: record ? { taskId: id, kind: "recorded", status: next.status, attempt: next.attempts.length, record, note } : { taskId: id, kind: "stale", note },
+        result: record ? { taskId: id, kind: "recorded", status: next.status, attempt: next.attempts.length, record, note } : { taskId: id, kind: "decided", status: next.status, note },
         summary: `task ${id}: ${note}`,
       };
     },

@@ -35,6 +35,8 @@ export type RunOutcome =
   | { taskId: number; kind: "dry_run"; agent: string; model?: string; plan: AgentRunPlan }
   | { taskId: number; kind: "recorded"; status: TaskStatus; attempt: number; record: RunRecord; note: string }
   | { taskId: number; kind: "stale"; note: string }
+  /** Decided without running an agent (a review with no second agent to do it). */
+  | { taskId: number; kind: "decided"; status: TaskStatus; note: string }
   | { taskId: number; kind: "released" };
 
 const REPAIR_MESSAGE = "Your run ended without a valid handoff. Write only the handoff JSON object now, as described in the bundle, to the file named by AGENT_ROUTER_OUTPUT (or as a final ```json block). Problem:";

@@ -51,7 +51,7 @@ export function describeServeEvent(e: ServeEvent): string {
       return `#${e.id} starting: ${e.title}`;
     case "end": {
       const o = e.outcome;
-      return `#${e.id} ${o.kind === "recorded" ? `${o.status} (${o.note.slice(0, 100)})` : o.kind === "not_runnable" ? `skipped: ${o.why}` : o.kind}`;
+      return `#${e.id} ${o.kind === "recorded" || o.kind === "decided" ? `${o.status} (${o.note.slice(0, 100)})` : o.kind === "not_runnable" ? `skipped: ${o.why}` : o.kind}`;
     }
     case "error":
       return `#${e.id} error: ${e.message}`;

@@ -54,6 +54,8 @@ function describe(o: RunOutcome): string {
       const cost = r.costUsd === undefined ? "" : `, $${r.costUsd.toFixed(4)}`;
       return `task ${o.taskId} attempt ${o.attempt}: ${o.status} (${o.note.slice(0, 300)}); ${r.inputTokens} in / ${r.outputTokens} out tokens${cost}, ${(r.durationMs / 1000).toFixed(1)} s${r.filesChanged.length ? `, changed ${r.filesChanged.join(", ")}` : ""}`;
     }
+    case "decided":
+      return `task ${o.taskId}: ${o.status} (${o.note})`;
     case "stale":
       return `task ${o.taskId}: ${o.note}`;
     case "released":
