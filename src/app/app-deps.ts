@@ -1,6 +1,8 @@
 import type { MainConfig } from "../core/config/main-config.ts";
+import type { Profile } from "../core/config/profile.ts";
 import type { TransitionContext } from "../core/ledger/events.ts";
-import type { Backoff, Clock, LedgerStore } from "../core/ports.ts";
+import type { AgentRunner, Backoff, Classifier, Clock, LedgerStore, Log, RepoFiles, RunFolders, Timer, Workspaces } from "../core/ports.ts";
+import type { RoutingSetup } from "../core/routing/decide-route.ts";
 import type { MutateOptions } from "./mutate-ledger.ts";
 
 /** Everything a command needs from the outside, built by an entrypoint. */
@@ -15,6 +17,37 @@ export interface AppDeps {
   actor: string;
   /** First backoff step after a ledger conflict (a local git write takes milliseconds, an API call more). */
   conflictBaseDelayMs?: number;
+  /** Structured logs; silent when absent. */
+  log?: Log;
+}
+
+/** What reconcile needs beyond AppDeps: how to route, and the attempt key formula. */
+export interface ReconcileDeps extends AppDeps {
+  routing: RoutingSetup;
+  /** The LLM classifier, or null: rules and the fallback decide. */
+  classifier: Classifier | null;
+  /** The attempt's idempotency key: sha256(taskId|attempt). */
+  keyFor: (taskId: number, attempt: number) => string;
+  random: () => number;
+}
+
+/** What performing an attempt or a review needs: the agents, the worktrees, the repository's files. */
+export interface WorkerIo {
+  runner: AgentRunner;
+  workspaces: Workspaces;
+  /** Files of a working tree, for the bundle. */
+  repoAt: (path: string) => RepoFiles;
+  /** The repository's own working tree (for dry runs, which create no worktree). */
+  root: string;
+  profiles: ReadonlyMap<string, Profile>;
+  /** A fresh untrusted-block boundary. */
+  newBoundary: () => string;
+  /** Drives heartbeats; tests fire it by hand. */
+  timer: Timer;
+  /** Old run folders are pruned after each attempt, when given. */
+  runFolders?: RunFolders;
+  /** A fresh key for a review run (reviews are not claimed in the ledger). */
+  newKey: () => string;
 }
 
 export function contextOf(deps: AppDeps): TransitionContext {
@@ -29,4 +62,12 @@ export function mutateOptionsOf(deps: AppDeps): MutateOptions {
     archiveAfterDays: deps.config.ledger.archiveAfterDays,
     ...(deps.conflictBaseDelayMs === undefined ? {} : { baseDelayMs: deps.conflictBaseDelayMs }),
   };
+}
+
+const quiet = (): void => undefined;
+/** A Log that drops everything. */
+export const silentLog: Log = { debug: quiet, info: quiet, warn: quiet, error: quiet, child: () => silentLog };
+
+export function logOf(deps: AppDeps): Log {
+  return deps.log ?? silentLog;
 }

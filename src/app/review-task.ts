@@ -5,23 +5,24 @@ import { readHandoff } from "../core/handoff/handoff.ts";
 import { findTask, replaceTask } from "../core/ledger/ledger.ts";
 import type { TaskEvent } from "../core/ledger/events.ts";
 import { transition } from "../core/ledger/transition.ts";
-import type { AppDeps } from "./app-deps.ts";
-import { contextOf, mutateOptionsOf } from "./app-deps.ts";
+import type { RunOutcome } from "../core/reconcile/attempt-result.ts";
+import type { AppDeps, WorkerIo } from "./app-deps.ts";
+import { contextOf, logOf, mutateOptionsOf } from "./app-deps.ts";
 import { planTaskBundle } from "./build-context.ts";
 import { mutateLedger } from "./mutate-ledger.ts";
-import type { RunOutcome, WorkerIo } from "./run-task.ts";
 
 /**
  * Reviews a task in `in_review`: a different agent, with the `review` profile, reads the task and
  * its diff in the task's worktree and answers approve or request_changes in its handoff. Anything
- * it changes in the worktree is thrown away. The decision is recorded only if the task is still
- * in review (the same fence idea as attempts).
+ * it changes in its own worktree (never the author's) is thrown away. The decision is recorded only
+ * if the task is still in review (the same fence idea as attempts). A review that cannot even be
+ * prepared (the worktree, the bundle) asks a person instead of being retried in a loop.
  */
 export async function reviewTask(deps: AppDeps, id: number, io: WorkerIo, opts: { signal?: AbortSignal } = {}): Promise<RunOutcome> {
   const { ledger } = await deps.store.read();
   const task = findTask(ledger, id);
   if (!task) throw new RouterError("E_TASK_NOT_FOUND", `no task ${id} in ${deps.store.location}`, { id });
-  if (task.status !== "in_review") return { taskId: id, kind: "not_runnable", why: `status ${task.status}, not in_review` };
+  if (task.status !== "in_review") return { taskId: id, kind: "stale", note: `task ${id} is ${task.status}, not in review` };
   const reviewProfile = io.profiles.get("review");
   const authorProfile = io.profiles.get(task.route?.profile ?? "");
   const reviewer = chooseReviewer(task, deps.config, reviewProfile);
@@ -30,14 +31,29 @@ export async function reviewTask(deps: AppDeps, id: number, io: WorkerIo, opts: 
   if (!reviewProfile || !reviewer) {
     event = { type: "review", decision: "request_changes", needsHelp: true, notes: !reviewProfile ? "no review profile is defined" : "no second enabled agent can review this task" };
   } else {
-    const space = await io.workspaces.prepare(id);
-    const { plan } = await planTaskBundle(deps.config, ledger, task, { profiles: io.profiles, repo: io.repoAt(space.path), boundary: io.newBoundary(), profileName: "review" });
+    const key = `review-${io.newKey()}`;
+    let prepared: { path: string; bundle: string } | Error;
+    try {
+      const space = await io.workspaces.prepare(id, key);
+      const { plan } = await planTaskBundle(deps.config, ledger, task, { profiles: io.profiles, repo: io.repoAt(space.path), boundary: io.newBoundary(), profileName: "review" });
+      prepared = { path: space.path, bundle: plan.text };
+    } catch (err) {
+      prepared = err instanceof Error ? err : new Error(String(err));
+      await io.workspaces.remove(id, key).catch(() => undefined);
+    }
+    if (prepared instanceof Error) {
+      logOf(deps).error("review could not be prepared", { taskId: id, error: prepared.message });
+      return escalate(deps, id, `the review could not be prepared: ${prepared.message.split("\n")[0]?.slice(0, 300) ?? ""}`);
+    }
     const model = deps.config.agents[reviewer]?.models?.[task.route?.complexity ?? "medium"];
-    const run = await io.runner.run({ taskId: id, key: `review-${io.newKey()}`, agent: reviewer, ...(model ? { model } : {}), profile: reviewProfile, bundle: plan.text, workdir: space.path, timeoutMs: reviewProfile.timeoutMinutes * 60_000 }, opts.signal);
-    await io.workspaces.discard(id);
-    if (opts.signal?.aborted) return { taskId: id, kind: "released" };
-    record = run.record;
-    event = settleReview(task, reviewer, run.record, readHandoff(run.handoffText, run.record.finalText), authorProfile);
+    try {
+      const run = await io.runner.run({ taskId: id, key, agent: reviewer, ...(model ? { model } : {}), profile: reviewProfile, bundle: prepared.bundle, workdir: prepared.path, timeoutMs: reviewProfile.timeoutMinutes * 60_000 }, opts.signal);
+      if (opts.signal?.aborted) return { taskId: id, kind: "released" };
+      record = run.record;
+      event = settleReview(task, reviewer, run.record, readHandoff(run.handoffText, run.record.finalText), authorProfile);
+    } finally {
+      await io.workspaces.remove(id, key);
+    }
   }
   const { result } = await mutateLedger<RunOutcome>(
     deps.store,
@@ -51,6 +67,21 @@ export async function reviewTask(deps: AppDeps, id: number, io: WorkerIo, opts: 
         result: record ? { taskId: id, kind: "recorded", status: next.status, attempt: next.attempts.length, record, note } : { taskId: id, kind: "decided", status: next.status, note },
         summary: `task ${id}: ${note}`,
       };
+    },
+    mutateOptionsOf(deps),
+  );
+  return result;
+}
+
+/** Sends a task in review to a person with the reason, if it is still in review. */
+async function escalate(deps: AppDeps, id: number, reason: string): Promise<RunOutcome> {
+  const { result } = await mutateLedger<RunOutcome>(
+    deps.store,
+    ({ ledger }) => {
+      const t = findTask(ledger, id);
+      if (!t || t.status !== "in_review") return { ledger, result: { taskId: id, kind: "stale", note: `task ${id} left review meanwhile` }, summary: "" };
+      const next = transition(t, { type: "escalate", reason }, contextOf(deps)).task;
+      return { ledger: replaceTask(ledger, next), result: { taskId: id, kind: "decided", status: next.status, note: reason }, summary: `task ${id}: needs help (${reason.slice(0, 80)})` };
     },
     mutateOptionsOf(deps),
   );

@@ -1,46 +1,22 @@
-import { transition } from "../core/ledger/transition.ts";
-import type { Classifier } from "../core/ports.ts";
-import type { RoutingSetup } from "../core/routing/decide-route.ts";
-import { findTask, replaceTask } from "../core/ledger/ledger.ts";
+import { leaseHolder } from "../core/ledger/lease.ts";
+import type { Ledger } from "../core/ledger/ledger.ts";
+import type { RunOutcome } from "../core/reconcile/attempt-result.ts";
 import { planTick, runnableTasks } from "../core/scheduling/plan-tick.ts";
-import type { AppDeps } from "./app-deps.ts";
-import { contextOf, mutateOptionsOf } from "./app-deps.ts";
-import { mutateLedger } from "./mutate-ledger.ts";
-import { routeTaskCommand } from "./route-task.ts";
-import type { RunOutcome, WorkerIo } from "./run-task.ts";
-import { reviewTask } from "./review-task.ts";
-import { runTask } from "./run-task.ts";
-
-/** Applies one tick's housekeeping (expired leases, blocked children, parents resuming) in one write. */
-export async function tick(deps: AppDeps): Promise<number> {
-  const { result } = await mutateLedger(
-    deps.store,
-    ({ ledger }) => {
-      const events = planTick(ledger, deps.clock.now().toISOString());
-      if (events.length === 0) return { ledger, result: 0, summary: "" }; // nothing to write
-      let next = ledger;
-      for (const { taskId, event } of events) next = replaceTask(next, transition(findTask(next, taskId)!, event, contextOf(deps)).task);
-      return { ledger: next, result: events.length, summary: `tick: ${events.map((e) => `${e.event.type} #${e.taskId}`).join(", ")}` };
-    },
-    mutateOptionsOf(deps),
-  );
-  return result;
-}
-
-/** Routes every new task (children arrive new, with their parent's hint). */
-export async function routeNew(deps: AppDeps, setup: RoutingSetup, classifier: Classifier | null): Promise<number[]> {
-  const { ledger } = await deps.store.read();
-  const ids = ledger.tasks.filter((t) => t.status === "new").map((t) => t.id);
-  for (const id of ids) await routeTaskCommand(deps, id, setup, classifier);
-  return ids;
-}
+import { findTask } from "../core/ledger/ledger.ts";
+import type { ReconcileDeps, WorkerIo } from "./app-deps.ts";
+import { logOf } from "./app-deps.ts";
+import type { ExecutorEvent } from "./local-executor.ts";
+import { LocalExecutor } from "./local-executor.ts";
+import type { ReconcileResult } from "./reconcile.ts";
+import { reconcile } from "./reconcile.ts";
 
 /** What the loop reports, for a progress display or plain log lines. */
 export type ServeEvent =
   | { kind: "routed"; ids: number[] }
   | { kind: "start"; id: number; title: string }
   | { kind: "end"; id: number; outcome: RunOutcome }
-  | { kind: "error"; id: number; message: string };
+  | { kind: "error"; id: number; message: string }
+  | { kind: "waiting"; id: number; leaseUntil?: string };
 
 /** One line per event, for logs and non-terminal output. */
 export function describeServeEvent(e: ServeEvent): string {
@@ -51,10 +27,12 @@ export function describeServeEvent(e: ServeEvent): string {
       return `#${e.id} starting: ${e.title}`;
     case "end": {
       const o = e.outcome;
-      return `#${e.id} ${o.kind === "recorded" || o.kind === "decided" ? `${o.status} (${o.note.slice(0, 100)})` : o.kind === "not_runnable" ? `skipped: ${o.why}` : o.kind}`;
+      return `#${e.id} ${o.kind === "recorded" || o.kind === "decided" || o.kind === "router_error" ? `${o.status} (${o.note.slice(0, 100)})` : o.kind === "stale" ? `stale: ${o.note.slice(0, 100)}` : o.kind}`;
     }
     case "error":
       return `#${e.id} error: ${e.message}`;
+    case "waiting":
+      return `#${e.id} is held by another worker${e.leaseUntil ? ` whose lease ends at ${e.leaseUntil}` : ""}; waiting for it`;
   }
 }
 
@@ -63,67 +41,92 @@ export interface ServeOptions {
   /** Stop once nothing is runnable, running, or due to retry: only a person could move things on. */
   untilIdle: boolean;
   signal: AbortSignal;
-  /** How long to wait between ticks when nothing finishes. */
+  /** How long to wait between reconciles when nothing finishes. */
   pollMs?: number;
   onEvent?: (event: ServeEvent) => void;
-  routing: RoutingSetup;
-  classifier: Classifier | null;
+  /** Attempts whose worker died on this machine (found by the process registry before starting). */
+  orphans?: readonly { taskId: number; key: string }[];
 }
 
 /**
- * The local scheduler: each round it ticks, routes new tasks, and starts runnable tasks (lowest id
- * first) up to `parallelism`, each in its own worktree. On abort it stops starting work, and the
- * running attempts give their claims back; it returns once they have.
+ * The local scheduler: a loop of reconciles. Each records the results that finished since the last
+ * one, does the tick work, routes new tasks and claims runnable ones up to `parallelism`, all in one
+ * commit; the claimed attempts run in the background, each in its own worktree. An error of the
+ * loop itself backs off (never a hot loop). On abort it claims nothing more, the running agents are
+ * stopped, and it returns once their claims are given back.
  */
-export async function serve(deps: AppDeps, io: WorkerIo, opts: ServeOptions): Promise<RunOutcome[]> {
-  const running = new Map<number, Promise<RunOutcome>>();
-  const outcomes: RunOutcome[] = [];
+export async function serve(deps: ReconcileDeps, io: WorkerIo, opts: ServeOptions): Promise<RunOutcome[]> {
   const say = opts.onEvent ?? (() => undefined);
-  while (!opts.signal.aborted) {
-    await tick(deps);
-    const routed = await routeNew(deps, opts.routing, opts.classifier);
+  const log = logOf(deps);
+  let titles: Ledger | null = null;
+  const exec = new LocalExecutor(deps, io, opts.signal, (e: ExecutorEvent) => relay(e), (id) => (titles ? findTask(titles, id)?.title : undefined) ?? `task ${id}`);
+  const outcomes: RunOutcome[] = [];
+  const relay = (e: ExecutorEvent): void => {
+    if (e.kind === "start") say(e);
+    else if (e.kind === "error") say(e);
+    else if (e.kind === "reviewed") {
+      outcomes.push(e.outcome);
+      say({ kind: "end", id: e.id, outcome: e.outcome });
+    }
+  };
+  let orphans = opts.orphans ?? [];
+  let failures = 0;
+  const waitingFor = new Set<number>();
+  for (;;) {
+    const stopping = opts.signal.aborted;
+    const results = exec.drain();
+    const free = stopping ? 0 : Math.max(0, opts.parallelism - exec.size);
+    let r: ReconcileResult;
+    try {
+      r = await reconcile({ kind: "cli", command: { verb: "serve" } }, deps, { results, orphans, claim: { limit: free, busy: exec.busy() }, reviews: { limit: free, busy: exec.busy() }, executor: exec, worker: io });
+      failures = 0;
+      orphans = [];
+    } catch (err) {
+      exec.requeue(results);
+      failures++;
+      const message = err instanceof Error ? err.message : String(err);
+      log.error("reconcile failed; backing off", { error: message, failures });
+      say({ kind: "error", id: 0, message });
+      if (stopping && exec.size === 0 && failures >= 3) break;
+      await exec.wait(Math.min(60_000, 1000 * 2 ** Math.min(failures, 6)), stopping ? undefined : opts.signal);
+      continue;
+    }
+    titles = r.ledger;
+    const routed = [...r.decisions.keys()].filter((id) => findTask(r.ledger, id)?.status !== "new");
     if (routed.length) say({ kind: "routed", ids: routed });
-    const { ledger } = await deps.store.read();
-    const reviews = ledger.tasks.filter((t) => t.status === "in_review");
-    for (const t of [...runnableTasks(ledger, deps.clock.now().toISOString()), ...reviews]) {
-      if (running.size >= opts.parallelism || opts.signal.aborted) break;
-      if (running.has(t.id)) continue;
-      say({ kind: "start", id: t.id, title: t.status === "in_review" ? `review: ${t.title}` : t.title });
-      const work = t.status === "in_review" ? reviewTask(deps, t.id, io, { signal: opts.signal }) : runTask(deps, t.id, io, { signal: opts.signal });
-      const p = work.then(
-        (o) => {
-          outcomes.push(o);
-          say({ kind: "end", id: t.id, outcome: o });
-          return o;
-        },
-        (err: unknown) => {
-          say({ kind: "error", id: t.id, message: err instanceof Error ? err.message : String(err) });
-          throw err;
-        },
-      );
-      running.set(t.id, p.finally(() => running.delete(t.id)));
+    for (const o of r.recorded) {
+      outcomes.push(o);
+      say({ kind: "end", id: o.taskId, outcome: o });
     }
-    if (running.size === 0) {
-      const again = (await deps.store.read()).ledger;
-      const now = deps.clock.now().toISOString();
-      // Idle: nothing can move without a person. A task retrying later is not idle: it will run.
-      const idle = runnableTasks(again, now).length === 0 && planTick(again, now).length === 0 && !again.tasks.some((t) => t.status === "new" || t.status === "retrying" || t.status === "in_review");
-      if (opts.untilIdle && idle) break;
+    if (stopping) {
+      if (exec.size === 0 && exec.pending === 0) break;
+      await exec.wait(opts.pollMs ?? 2000);
+      continue;
     }
-    await Promise.race([...running.values(), sleep(opts.pollMs ?? 2000, opts.signal)].map((p) => p.catch(() => undefined)));
+    if (opts.untilIdle && exec.size === 0 && exec.pending === 0 && r.claims.length === 0 && r.reviews.length === 0) {
+      const foreign = heldElsewhere(r.ledger);
+      for (const t of foreign) {
+        if (waitingFor.has(t.id)) continue;
+        waitingFor.add(t.id);
+        say({ kind: "waiting", id: t.id, ...(t.leaseUntil ? { leaseUntil: t.leaseUntil } : {}) });
+      }
+      if (foreign.length === 0 && isIdle(r.ledger, deps.clock.now().toISOString())) break;
+    }
+    await exec.wait(opts.pollMs ?? 2000, opts.signal);
   }
-  await Promise.allSettled(running.values());
+  await exec.settle();
   return outcomes;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
+/** Running tasks this process does not run: another worker holds them until its lease ends. */
+function heldElsewhere(ledger: Ledger): { id: number; leaseUntil?: string }[] {
+  return ledger.tasks.flatMap((t) => {
+    const h = leaseHolder(t);
+    return h ? [{ id: t.id, ...(h.leaseUntil ? { leaseUntil: h.leaseUntil } : {}) }] : [];
   });
+}
+
+/** Idle: nothing can move without a person. A task retrying later is not idle: it will run. */
+function isIdle(ledger: Ledger, now: string): boolean {
+  return runnableTasks(ledger, now).length === 0 && planTick(ledger, now).length === 0 && !ledger.tasks.some((t) => t.status === "new" || t.status === "retrying" || t.status === "in_review" || t.status === "running");
 }

@@ -134,12 +134,73 @@ export interface AgentRunner {
   plan(req: AgentRunRequest): AgentRunPlan;
 }
 
-/** Each task's own git worktree on branch `agent-router/task-ID`, where its agent works. */
+/**
+ * Git worktrees for agent work. Every attempt (and every review) gets a worktree of its own, detached
+ * at the head of the task branch `agent-router/task-ID` (or at the base commit before the branch
+ * exists), so a stale or released attempt can never wipe or commit another attempt's work.
+ */
 export interface Workspaces {
-  /** The worktree, created from the base commit the first time and reused by later attempts. */
-  prepare(taskId: number): Promise<{ path: string; branch: string }>;
-  /** Commits everything that changed in the worktree as the router; null when nothing changed. */
-  commit(taskId: number, message: string): Promise<string | null>;
-  /** Throws away uncommitted changes (a reviewer must not change the work it reviews). */
-  discard(taskId: number): Promise<void>;
+  /** A fresh worktree for this attempt or review (`key`), at the task branch's head. */
+  prepare(taskId: number, key: string): Promise<{ path: string; branch: string }>;
+  /**
+   * Commits everything that changed in the attempt's worktree as the router and moves the task
+   * branch to that commit with a compare-and-swap from the head the worktree started at. `null`
+   * when nothing changed; `conflict` when the branch moved meanwhile (another attempt landed).
+   */
+  commit(taskId: number, key: string, message: string): Promise<{ commit: string } | { conflict: true } | null>;
+  /** Removes the attempt's worktree and anything uncommitted in it. Safe to call twice. */
+  remove(taskId: number, key: string): Promise<void>;
+}
+
+/** Per-run folders (HOME, bundle, handoff file) under `.git/agent-router/runs`. */
+export interface RunFolders {
+  /** Removes a task's run folders except the newest `keep` (by modification time). */
+  prune(taskId: number, keep: number): Promise<void>;
+}
+
+/** An agent process group whose owning worker died, stopped by `reapOrphans`. */
+export interface ReapedRun {
+  taskId: number;
+  key: string;
+  pgid: number;
+}
+
+/**
+ * The agent process groups this machine's workers started, recorded under
+ * `.git/agent-router/procs` with their start times (a reused pid is never mistaken for them).
+ */
+export interface AgentProcesses {
+  /** Stops (SIGTERM, then SIGKILL) every recorded group whose owning worker is dead; forgets stale records. */
+  reapOrphans(): Promise<ReapedRun[]>;
+  /** Synchronously SIGKILLs every group this process started (the exit path and a second signal). */
+  killOwn(): void;
+}
+
+/** Structured logs. Every line carries the run's trace id (bound by the adapter). */
+export interface Log {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  /** A logger whose lines also carry these fields (task id, attempt key, delivery id). */
+  child(fields: Record<string, unknown>): Log;
+}
+
+/** Periodic callbacks (heartbeats), injectable so tests fire them by hand instead of waiting. */
+export interface Timer {
+  every(ms: number, fn: () => void): { stop(): void };
+}
+
+/**
+ * Where configuration is read from: the working tree (local CLI) or one commit, normally of the
+ * default branch (Action, app), because command agents and `agents.*.env` run code and pass secrets
+ * and must not come from a branch under review. Paths are repository-relative with `/`.
+ */
+export interface ConfigSource {
+  /** "working tree at /repo" or "commit 1a2b3c4d (main)", for messages. */
+  readonly describe: string;
+  /** A file's text; null when it does not exist. */
+  read(path: string): Promise<string | null>;
+  /** Names of the files directly inside `dir`, sorted; empty when `dir` does not exist. */
+  list(dir: string): Promise<string[]>;
 }

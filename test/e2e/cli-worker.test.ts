@@ -65,9 +65,10 @@ describe("run", () => {
     await ok(repo, "route", "1");
     const before = gitOut(repo, "rev-parse", "agent-router/ledger");
     const r = await ok(repo, "run", "1", "--dry-run");
-    expect(r.stdout).toContain(`task 1 would run example in (worktree of task 1)\n  command: ${process.execPath} ${EXAMPLE}\n`);
+    expect(r.stdout).toContain(`task 1 would run example in (a new worktree for attempt 1 of task 1)\n  command: ${process.execPath} ${EXAMPLE}\n`);
+    expect(r.stdout).toContain("plan (nothing was written, run or asked: --dry-run):\n  - task 1 attempt 1 claimed for example\n  - would run attempt 1 of task 1");
     expect(r.stdout).toMatch(/ {2}environment: AGENT_ROUTER_BUNDLE, AGENT_ROUTER_OUTPUT, AGENT_ROUTER_TASK_ID, HOME, LANG, NO_COLOR, PATH, TERM\n/);
-    expect(r.stdout).toMatch(/ {2}bundle: .*agent-router\/runs\/task-1-a-[0-9a-f-]+\/bundle\.md \(on stdin\)\n$/);
+    expect(r.stdout).toMatch(/ {2}bundle: .*agent-router\/runs\/task-1-[0-9a-f]{20}\/bundle\.md \(on stdin\)\n/);
     expect(gitOut(repo, "rev-parse", "agent-router/ledger")).toBe(before);
     expect(gitOut(repo, "branch", "--list", "agent-router/task-*")).toBe("");
   });
@@ -90,8 +91,8 @@ describe("run", () => {
     await ok(repo, "add", "Second");
     await ok(repo, "route", "1");
     const head = gitOut(repo, "rev-parse", "agent-router/ledger");
-    expect((await ok(repo, "cancel", "1", "--dry-run")).stdout).toBe("task 1: cancel would move it from routed to cancelled; nothing was written (--dry-run)\n");
-    expect((await ok(repo, "serve", "--dry-run")).stdout).toMatch(/^task 1 would run example in \(worktree of task 1\)\n {2}command: /);
+    expect((await ok(repo, "cancel", "1", "--dry-run")).stdout).toBe("task 1: cancel would move it from routed to cancelled; nothing was written (--dry-run)\nplan (nothing was written, run or asked: --dry-run):\n  - task 1 cancelled\n");
+    expect((await ok(repo, "serve", "--dry-run")).stdout).toMatch(/^task 1 would run example in \(a new worktree for attempt 1 of task 1\)\n {2}command: /);
     expect(gitOut(repo, "rev-parse", "agent-router/ledger")).toBe(head);
     await ok(repo, "cancel", "1", "--reason", "not now");
     expect((await tasks(repo))[0]?.status).toBe("cancelled");

@@ -1,33 +1,40 @@
-// In-memory Workspaces (one fixed worktree path per task; commits and discards are recorded, not
-// made) and an in-memory RepoFiles for the context bundle.
+// In-memory Workspaces (one worktree path per attempt; prepares, commits and removals are
+// recorded, not made) and an in-memory RepoFiles for the context bundle.
 import type { RepoFiles, Workspaces } from "../../src/core/ports.ts";
 
 export class FakeWorkspaces implements Workspaces {
-  readonly prepared: number[] = [];
-  readonly commits: { taskId: number; message: string }[] = [];
-  readonly discarded: number[] = [];
+  readonly prepared: { taskId: number; key: string }[] = [];
+  readonly commits: { taskId: number; key: string; message: string }[] = [];
+  readonly removed: { taskId: number; key: string }[] = [];
+  /** Keys prepared and not removed since: a worktree still on disk. */
+  readonly live = new Set<string>();
   /** When set, prepare throws it (a failing `git worktree add`). */
   failPrepare: Error | undefined;
+  /** The attempt key whose commit finds the task branch moved (another attempt landed first). */
+  conflictOn: string | undefined;
 
   constructor(private readonly root = "/trees") {}
 
-  pathOf(taskId: number): string {
-    return `${this.root}/task-${taskId}`;
+  pathOf(taskId: number, key: string): string {
+    return `${this.root}/task-${taskId}-${key}`;
   }
 
-  async prepare(taskId: number): Promise<{ path: string; branch: string }> {
+  async prepare(taskId: number, key: string): Promise<{ path: string; branch: string }> {
     if (this.failPrepare) throw this.failPrepare;
-    this.prepared.push(taskId);
-    return { path: this.pathOf(taskId), branch: `agent-router/task-${taskId}` };
+    this.prepared.push({ taskId, key });
+    this.live.add(key);
+    return { path: this.pathOf(taskId, key), branch: `agent-router/task-${taskId}` };
   }
 
-  async commit(taskId: number, message: string): Promise<string | null> {
-    this.commits.push({ taskId, message });
-    return `c0ffee${this.commits.length.toString().padStart(34, "0")}`;
+  async commit(taskId: number, key: string, message: string): Promise<{ commit: string } | { conflict: true } | null> {
+    this.commits.push({ taskId, key, message });
+    if (key === this.conflictOn) return { conflict: true };
+    return { commit: `c0ffee${this.commits.length.toString().padStart(34, "0")}` };
   }
 
-  async discard(taskId: number): Promise<void> {
-    this.discarded.push(taskId);
+  async remove(taskId: number, key: string): Promise<void> {
+    this.removed.push({ taskId, key });
+    this.live.delete(key);
   }
 }
 

@@ -8,7 +8,7 @@ import { classifierFromEnv } from "../../src/adapters/classifier-ai/classifier-f
 import { BUILTIN_CLASSIFIER_TEMPLATE } from "../../src/adapters/config-fs/builtin-data.generated.ts";
 import { loadRouting } from "../../src/adapters/config-fs/load-routing.ts";
 import { MemoryLedgerStore } from "../../src/adapters/ledger-memory/memory-ledger-store.ts";
-import { routeTaskCommand } from "../../src/app/route-task.ts";
+import { routeTask, withRouting } from "../support/app.ts";
 import { MainConfig } from "../../src/core/config/main-config.ts";
 import { trustedPart } from "../../src/core/context/untrusted-block.ts";
 import { addTask } from "../../src/core/ledger/create-task.ts";
@@ -166,7 +166,7 @@ async function route(classifier: Classifier): Promise<{ classification: Classifi
   const store = new MemoryLedgerStore();
   await store.write({ ledger: addTask(emptyLedger(), { source: { kind: "cli" }, ...TASK }, ctxAt(0)).ledger, message: "seed" }, null);
   const started = performance.now();
-  await routeTaskCommand({ store, clock: { now: () => new Date(ctxAt(1).now) }, backoff: { sleep: async () => undefined, random: () => 0 }, config: setup.config, traceId: ctxAt(1).traceId, actor: "cli:tester" }, 1, setup, spy);
+  await routeTask(withRouting({ store, clock: { now: () => new Date(ctxAt(1).now) }, backoff: { sleep: async () => undefined, random: () => 0 }, config: setup.config, traceId: ctxAt(1).traceId, actor: "cli:tester" }, setup, spy), 1);
   const ms = performance.now() - started;
   expect(seen).toHaveLength(1);
   const recorded = Route.parse(findTask((await store.read()).ledger, 1)?.route);

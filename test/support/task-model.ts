@@ -15,7 +15,7 @@ const LIVE: readonly TaskStatus[] = ALL_STATUSES.filter((s) => !MODEL_TERMINAL.i
 
 export const ALL_EVENT_TYPES: readonly TaskEventType[] = [
   "route", "require_approval", "approve", "reject", "start", "heartbeat", "finish", "fail", "lease_expired", "release",
-  "children_settled", "review", "answer", "cancel", "retry", "stale_result",
+  "children_settled", "review", "answer", "escalate", "cancel", "retry", "stale_result",
 ];
 
 /**
@@ -28,7 +28,9 @@ export const ALL_EVENT_TYPES: readonly TaskEventType[] = [
  *   that stops without a result gives the task back; that attempt never counts as a failure);
  * - a parent in `waiting` resumes when its children settle; `in_review` takes a review;
  *   `needs_help` takes an answer;
- * - anything not finished can be cancelled; terminal states (and needs_help) reopen only by retry;
+ * - a task nobody works on can be escalated to a person (needs_help) before any attempt;
+ * - anything not finished can be cancelled; terminal states (and needs_help) reopen only by retry,
+ *   which also makes a task waiting to retry due now;
  * - a stale result is recorded in every status and changes nothing.
  */
 export const MODEL_ACCEPTS: { readonly [K in TaskEventType]: readonly TaskStatus[] } = {
@@ -45,8 +47,9 @@ export const MODEL_ACCEPTS: { readonly [K in TaskEventType]: readonly TaskStatus
   children_settled: ["waiting"],
   review: ["in_review"],
   answer: ["needs_help"],
+  escalate: ["new", "routed", "retrying", "in_review"],
   cancel: LIVE,
-  retry: [...MODEL_TERMINAL, "needs_help"],
+  retry: [...MODEL_TERMINAL, "needs_help", "retrying"],
   stale_result: ALL_STATUSES,
 };
 
@@ -182,6 +185,8 @@ export function modelStep(state: ModelState, event: TaskEvent): Prediction {
       return accept(state, { status: "routed" });
     case "review":
       return accept(state, { status: event.decision === "approve" ? "done" : event.needsHelp === true ? "needs_help" : "retrying" });
+    case "escalate":
+      return accept(state, { status: "needs_help" });
     case "answer":
       return accept(state, { status: state.hasRoute ? "routed" : "new", budgetFrom: state.attempts.length + 1 });
     case "cancel": {

@@ -7,6 +7,7 @@ import type { AgentRun, AgentRunner, AgentRunPlan, AgentRunRequest } from "../..
 import { priceUsage } from "../../core/pricing/price-usage.ts";
 import { runGit } from "../ledger-git/run-git.ts";
 import { invocationFor, type Invocation } from "./agent-invocation.ts";
+import type { ProcessTracker } from "./process-registry.ts";
 import { spawnAgent } from "./spawn-agent.ts";
 
 export interface CliRunnerOptions {
@@ -18,6 +19,8 @@ export interface CliRunnerOptions {
   /** Bytes of stdout and of stderr kept (head and tail). */
   maxCapture?: number;
   graceMs?: number;
+  /** Records each agent's process group while it runs, so a later worker can reap it if this one dies. */
+  processes?: ProcessTracker;
 }
 
 /** Paths changed in the worktree, untracked files included (git is the authority, not the agent). */
@@ -46,6 +49,10 @@ function runDirOf(root: string, req: AgentRunRequest): string {
  */
 function homeOf(root: string, req: AgentRunRequest): string {
   return join(runDirOf(root, { ...req, repair: undefined }), "home");
+}
+
+function trackingHooks(processes: ProcessTracker, req: AgentRunRequest): { onSpawn: (pid: number) => void; onExit: (pid: number) => void } {
+  return { onSpawn: (pid) => processes.track(pid, { taskId: req.taskId, key: req.key }), onExit: (pid) => processes.untrack(pid) };
 }
 
 /** The agent CLIs behind the AgentRunner port, through one spawner. */
@@ -97,6 +104,7 @@ export function cliAgentRunner(opts: CliRunnerOptions): AgentRunner {
         maxCapture: opts.maxCapture ?? 1024 * 1024,
         ...(inv.parser ? { onStdoutLine: (l: string) => inv.parser!.line(l) } : {}),
         ...(signal ? { signal } : {}),
+        ...(opts.processes ? trackingHooks(opts.processes, req) : {}),
       });
       const stderrTail = r.stderr.slice(-4000);
       const parsed: ParsedRun = inv.parser

@@ -15,6 +15,10 @@ export interface SpawnRequest {
   /** Every complete stdout line, as it arrives (for streaming JSON events); never capped. */
   onStdoutLine?: (line: string) => void;
   signal?: AbortSignal;
+  /** Called with the group's pid as soon as it started (to record it, see process-registry.ts). */
+  onSpawn?: (pid: number) => void;
+  /** Called once the group that `onSpawn` saw has been killed or has finished. */
+  onExit?: (pid: number) => void;
 }
 
 export interface SpawnResult {
@@ -95,6 +99,18 @@ export function spawnAgent(req: SpawnRequest): Promise<SpawnResult> {
     let settled = false;
     const [file, ...args] = req.argv;
     const child = spawn(file, args, { cwd: req.cwd, env: { ...req.env }, stdio: [req.input === undefined ? "ignore" : "pipe", "pipe", "pipe"], detached: true });
+    // Recorded before anything else can happen, so a worker killed from here on leaves a record.
+    let tracked: number | undefined;
+    if (child.pid !== undefined && req.onSpawn) {
+      try {
+        req.onSpawn(child.pid);
+        tracked = child.pid;
+      } catch (e) {
+        // An agent that could not be recorded could outlive a crash of this worker: do not run it.
+        spawnError = `could not record the agent process: ${(e as Error).message}`;
+        killGroup(child.pid, "SIGKILL");
+      }
+    }
     let pending = "";
     child.stdout?.on("data", (d: Buffer) => {
       out.push(d);
@@ -134,6 +150,13 @@ export function spawnAgent(req: SpawnRequest): Promise<SpawnResult> {
       if (killTimer) clearTimeout(killTimer);
       req.signal?.removeEventListener("abort", onAbort);
       killGroup(child.pid, "SIGKILL"); // anything the agent left running
+      if (tracked !== undefined) {
+        try {
+          req.onExit?.(tracked);
+        } catch {
+          // A record left behind is harmless: its group is dead and reapOrphans drops it later.
+        }
+      }
       if (req.onStdoutLine && pending.length > 0) req.onStdoutLine(pending);
       resolve({ exitCode, signal, timedOut, aborted, ...(spawnError ? { spawnError } : {}), stdout: out.text(), stderr: err.text(), truncated: out.dropped + err.dropped > 0, durationMs: Math.round(performance.now() - started) });
     };

@@ -1,8 +1,8 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { ConfigProblem, MainConfig } from "../../core/config/main-config.ts";
 import { checkConfigRules, MainConfig as MainConfigSchema } from "../../core/config/main-config.ts";
 import { formatPath } from "../../core/ledger/ledger.ts";
+import type { ConfigSource } from "../../core/ports.ts";
+import { sourceFile, toConfigSource } from "./config-source.ts";
 import { parseYamlWithSchema, type FileProblem } from "./yaml-file.ts";
 
 /** Where a repository keeps its main config (see DESIGN.md, Configuration). */
@@ -17,6 +17,7 @@ export type { FileProblem };
 
 export interface LoadedConfig {
   config: MainConfig;
+  /** The file for messages: the path, with the source after it when that is not the working tree. */
   file: string;
   exists: boolean;
   problems: LocatedConfigProblem[];
@@ -30,16 +31,15 @@ export function parseConfig(text: string, file: string): Omit<LoadedConfig, "exi
   return { config: parsed.value, file, problems };
 }
 
-/** Reads `.github/agent-router.yml` under `root`; a missing file means every default. */
-export async function loadConfig(root: string): Promise<LoadedConfig> {
-  const file = CONFIG_PATH;
-  let text: string;
-  try {
-    text = await readFile(join(root, file), "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { config: MainConfigSchema.parse({}), file, exists: false, problems: [] };
-    throw err;
-  }
+/**
+ * Reads `.github/agent-router.yml` from a source (a string is the working tree at that path); a
+ * missing file means every default. Any other read error is thrown, never taken for the defaults.
+ */
+export async function loadConfig(root: string | ConfigSource): Promise<LoadedConfig> {
+  const source = toConfigSource(root);
+  const file = sourceFile(source, CONFIG_PATH);
+  const text = await source.read(CONFIG_PATH);
+  if (text === null) return { config: MainConfigSchema.parse({}), file, exists: false, problems: [] };
   return { ...parseConfig(text, file), exists: true };
 }
 

@@ -1,7 +1,8 @@
-import { join } from "node:path";
 import { Job } from "../../core/config/job.ts";
+import type { ConfigSource } from "../../core/ports.ts";
 import { BUILTIN_JOBS } from "./builtin-data.generated.ts";
-import { readOptional, USER_DIR, userYamlFiles } from "./load-routing.ts";
+import { toConfigSource } from "./config-source.ts";
+import { readUserYamlFiles } from "./load-routing.ts";
 import { parseYamlWithSchema, type FileProblem } from "./yaml-file.ts";
 
 export interface LoadedJobs {
@@ -12,9 +13,11 @@ export interface LoadedJobs {
 
 /**
  * The scheduled jobs: the built-in examples (disabled), with `.github/agent-router/jobs/<name>.yml`
- * replacing a built-in of the same name or adding a job. A job's `name` must match its file.
+ * replacing a built-in of the same name or adding a job. A job's `name` must match its file. `root`
+ * is a source, or the path of a working tree.
  */
-export async function loadJobs(root: string, knownProfiles: ReadonlySet<string>): Promise<LoadedJobs> {
+export async function loadJobs(root: string | ConfigSource, knownProfiles: ReadonlySet<string>): Promise<LoadedJobs> {
+  const source = toConfigSource(root);
   const jobs = new Map<string, Job>();
   const sources = new Map<string, string>();
   const problems: FileProblem[] = [];
@@ -31,9 +34,6 @@ export async function loadJobs(root: string, knownProfiles: ReadonlySet<string>)
     sources.set(name, file);
   };
   for (const [name, text] of Object.entries(BUILTIN_JOBS)) add(name, text, `jobs/${name}.yml (built-in)`);
-  for (const f of await userYamlFiles(root, "jobs")) {
-    const file = `${USER_DIR}/jobs/${f}`;
-    add(f.replace(/\.ya?ml$/, ""), (await readOptional(join(root, file))) ?? "", file);
-  }
+  for (const { name, file, text } of await readUserYamlFiles(source, "jobs", problems)) add(name, text, file);
   return { jobs, sources, problems };
 }

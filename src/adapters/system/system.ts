@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { access, mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import type { Backoff, Clock, ProjectFiles } from "../../core/ports.ts";
+import type { Backoff, Clock, ProjectFiles, Timer } from "../../core/ports.ts";
 
 export const systemClock: Clock = { now: () => new Date() };
 
@@ -36,4 +36,18 @@ export function projectFiles(root: string): ProjectFiles {
       await writeFile(join(root, path), text, { flag: "wx" });
     },
   };
+}
+
+/** Heartbeats on real timers that never keep the process alive by themselves. */
+export const systemTimer: Timer = {
+  every(ms, fn) {
+    const handle = setInterval(fn, ms);
+    handle.unref();
+    return { stop: () => clearInterval(handle) };
+  },
+};
+
+/** The attempt's idempotency key: sha256(taskId|attempt), first 20 hex digits (80 bits). */
+export function attemptKey(taskId: number, attempt: number): string {
+  return createHash("sha256").update(`${taskId}|${attempt}`).digest("hex").slice(0, 20);
 }

@@ -1,40 +1,147 @@
-import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { mkdir, readFile, realpath, rename, rm, writeFile } from "node:fs/promises";
+import { join, sep } from "node:path";
+import { RouterError } from "../../core/errors.ts";
 import type { Workspaces } from "../../core/ports.ts";
 import { git, runGit } from "../ledger-git/run-git.ts";
 
 /**
- * Worktrees under `<git dir>/agent-router/worktrees/task-ID`, outside the user's working tree. A
- * new task branches from `base` (default: the repository's HEAD when the worktree is first made).
- * Commits run with hooks disabled and the router's identity; the agent never commits.
+ * Where an attempt's worktree started: `start` is the commit it was made at and the parent of the
+ * router's commit; `old` is what the task branch must still hold for that commit to land (the
+ * all-zero id when the branch did not exist, so that it is created only if still absent). Kept in
+ * `<worktree>.start` beside the worktree, so it survives a restart and goes with `remove`.
+ */
+interface StartRecord {
+  start: string;
+  old: string;
+}
+
+/** `task-ID-<first 12 safe chars of the key>-<8 hex of its hash>`: short, and distinct keys never share a folder. */
+export function worktreeName(taskId: number, key: string): string {
+  const safe = key.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 12);
+  return `task-${taskId}-${safe}-${createHash("sha256").update(key).digest("hex").slice(0, 8)}`;
+}
+
+/** The router's git writes run none of the repository's hooks (post-checkout, reference-transaction, …). */
+const NO_HOOKS = ["-c", "core.hooksPath=/dev/null"] as const;
+
+const isMissing = (err: unknown): boolean => (err as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+
+async function removeIfPresent(path: string, recursive: boolean): Promise<void> {
+  try {
+    await rm(path, { recursive });
+  } catch (err) {
+    if (!isMissing(err)) throw err;
+  }
+}
+
+async function realOr(path: string): Promise<string> {
+  return realpath(path).catch(() => path);
+}
+
+/**
+ * One worktree per attempt (or review) under `<git common dir>/agent-router/worktrees/`, outside the
+ * user's working tree, detached at the head of `agent-router/task-ID` (or at `base`, default the
+ * repository's HEAD, before that branch exists). The router commits an attempt's changes with hooks
+ * off and its own identity, on top of the commit the worktree started at, and moves the task branch
+ * there only by compare-and-swap: a stale attempt gets a conflict, never another attempt's work.
+ * The user's working tree, index and HEAD are never touched.
  */
 export function gitWorktrees(root: string, opts: { base?: string } = {}): Workspaces {
-  const dirs = async (): Promise<string> => join(await git(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"]), "agent-router", "worktrees");
+  const branchOf = (taskId: number): string => `agent-router/task-${taskId}`;
+  const worktreesDir = async (): Promise<string> => join(await git(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"]), "agent-router", "worktrees");
+  const pathOf = async (taskId: number, key: string): Promise<string> => join(await worktreesDir(), worktreeName(taskId, key));
+  const recordOf = (path: string): string => `${path}.start`;
+
+  async function readRecord(path: string, taskId: number, key: string): Promise<StartRecord> {
+    let text: string;
+    try {
+      text = await readFile(recordOf(path), "utf8");
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+      throw new RouterError("E_GIT", `no worktree is prepared for task ${taskId}, attempt ${key}`, { taskId, key, path }, { fix: "This is a bug in agent-router (commit without prepare, or after remove); please report it." });
+    }
+    const rec = JSON.parse(text) as Partial<StartRecord>;
+    if (typeof rec.start !== "string" || typeof rec.old !== "string") throw new RouterError("E_GIT", `the start record ${recordOf(path)} is damaged`, { taskId, key, path });
+    return { start: rec.start, old: rec.old };
+  }
+
+  async function writeRecord(path: string, rec: StartRecord): Promise<void> {
+    const tmp = `${recordOf(path)}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(rec)}\n`);
+    await rename(tmp, recordOf(path));
+  }
+
+  async function removeWorktree(path: string): Promise<void> {
+    await removeIfPresent(path, true);
+    await removeIfPresent(recordOf(path), false);
+    await removeIfPresent(`${recordOf(path)}.tmp`, false);
+    await git(root, ["worktree", "prune"]);
+  }
+
+  /** The branch checked out in a worktree that is not the router's (the user's own): moving it would change that tree. */
+  async function refuseCheckedOutElsewhere(taskId: number): Promise<void> {
+    const ours = (await realOr(await worktreesDir())) + sep;
+    const listing = await git(root, ["worktree", "list", "--porcelain"]);
+    for (const block of listing.split(/\n\n+/)) {
+      const lines = block.split("\n");
+      if (!lines.includes(`branch refs/heads/${branchOf(taskId)}`)) continue;
+      const where = lines.find((l) => l.startsWith("worktree "))?.slice("worktree ".length) ?? "";
+      if ((await realOr(where)).startsWith(ours)) continue; // a router worktree (an older layout kept the branch checked out)
+      throw new RouterError("E_GIT", `the task branch ${branchOf(taskId)} is checked out in ${where}; moving it would change that working tree`, { taskId, worktree: where }, {
+        fix: `Check out another branch in ${where} (the router moves ${branchOf(taskId)} itself), then run the task again.`,
+      });
+    }
+  }
+
   return {
-    async prepare(taskId) {
-      const branch = `agent-router/task-${taskId}`;
-      const path = join(await dirs(), `task-${taskId}`);
-      if (existsSync(join(path, ".git"))) return { path, branch };
+    async prepare(taskId, key) {
+      const branch = branchOf(taskId);
+      const path = await pathOf(taskId, key);
+      await removeWorktree(path); // a crash may have left this attempt's folder behind
       await mkdir(join(path, ".."), { recursive: true });
-      await runGit(root, ["worktree", "prune"]);
-      const exists = (await runGit(root, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`])).code === 0;
-      if (exists) await git(root, ["worktree", "add", "--quiet", path, branch]);
-      else await git(root, ["worktree", "add", "--quiet", "-b", branch, path, opts.base ?? "HEAD"]);
+      const head = await runGit(root, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`]);
+      let rec: StartRecord;
+      if (head.code === 0) {
+        const start = head.stdout.trim();
+        rec = { start, old: start };
+      } else {
+        const start = await git(root, ["rev-parse", "--verify", `${opts.base ?? "HEAD"}^{commit}`]);
+        rec = { start, old: "0".repeat(start.length) };
+      }
+      await git(root, [...NO_HOOKS, "worktree", "add", "--quiet", "--detach", path, rec.start]);
+      await writeRecord(path, rec);
       return { path, branch };
     },
-    async commit(taskId, message) {
-      const path = join(await dirs(), `task-${taskId}`);
+
+    async commit(taskId, key, message) {
+      const path = await pathOf(taskId, key);
+      const rec = await readRecord(path, taskId, key);
       await git(path, ["add", "--all"]);
-      const staged = await runGit(path, ["diff", "--cached", "--quiet"]);
-      if (staged.code === 0) return null;
-      await git(path, ["-c", "core.hooksPath=/dev/null", "-c", "commit.gpgsign=false", "commit", "--quiet", "--no-verify", "-m", message]);
-      return git(path, ["rev-parse", "HEAD"]);
+      // The tree of everything in the worktree, on top of the commit it started at: whatever the
+      // agent did to the worktree's HEAD (its own commits, a checkout) cannot move the parent.
+      const tree = await git(path, ["write-tree"]);
+      if (tree === (await git(path, ["rev-parse", "--verify", `${rec.start}^{tree}`]))) return null;
+      await refuseCheckedOutElsewhere(taskId);
+      const commit = await git(path, [...NO_HOOKS, "-c", "commit.gpgsign=false", "commit-tree", tree, "-p", rec.start, "-m", message]);
+      const ref = `refs/heads/${branchOf(taskId)}`;
+      const moved = await runGit(root, [...NO_HOOKS, "update-ref", "-m", `agent-router: task ${taskId}, attempt ${key}`, ref, commit, rec.old]);
+      if (moved.code !== 0) {
+        const now = await runGit(root, ["rev-parse", "--verify", "--quiet", ref]);
+        const current = now.code === 0 ? now.stdout.trim() : "0".repeat(rec.old.length);
+        if (current !== rec.old) return { conflict: true };
+        throw new RouterError("E_GIT", `git update-ref failed: ${moved.stderr.trim() || `exit ${moved.code}`}`, { ref, exitCode: moved.code, stderr: moved.stderr });
+      }
+      await writeRecord(path, { start: commit, old: commit });
+      // Keep the worktree's own HEAD in step, so a later commit of this attempt and `git status`
+      // there see the work as committed. The branch has moved already; this is cosmetic.
+      const wtHead = await runGit(path, ["rev-parse", "--verify", "--quiet", "HEAD"]);
+      if (wtHead.code === 0) await runGit(path, [...NO_HOOKS, "update-ref", "--no-deref", "HEAD", commit, wtHead.stdout.trim()]);
+      return { commit };
     },
-    async discard(taskId) {
-      const path = join(await dirs(), `task-${taskId}`);
-      await git(path, ["reset", "--quiet", "--hard"]);
-      await git(path, ["clean", "-fdq"]);
+
+    async remove(taskId, key) {
+      await removeWorktree(await pathOf(taskId, key));
     },
   };
 }

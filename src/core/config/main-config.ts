@@ -76,7 +76,8 @@ export const MainConfig = z
         executor: z.enum(["inline", "actions"]).default("inline"),
         retryBaseSeconds: z.number().positive().max(3600).default(30).describe("First retry delay ceiling; doubles per failure (full jitter)"),
         retryCapSeconds: z.number().positive().max(86_400).default(900).describe("Largest retry delay"),
-        leaseMinutes: z.number().positive().max(24 * 60).default(10).describe("A running attempt's claim; renewed while the agent runs, expired claims are retried"),
+        leaseMinutes: z.number().positive().max(24 * 60).default(5).describe("A running attempt's claim, renewed every third of it while the agent runs; a crashed worker's task moves on once it lapses"),
+        keepRuns: z.number().int().min(0).max(100).default(3).describe("Run folders (agent HOME, bundle, handoff) kept per task under .git/agent-router/runs, newest first"),
       })
       .strict()
       .prefault({}),

@@ -29,6 +29,8 @@ export type TaskEvent =
   /** A reviewer's decision. `needsHelp` (review rounds spent, or no valid decision) asks a person instead of sending the author back. */
   | { type: "review"; decision: "approve" | "request_changes"; notes?: string; reviewer?: string; usage?: Usage; needsHelp?: boolean }
   | { type: "answer"; text: string }
+  /** Something only a person can fix stops the task before any attempt (a profile that no longer exists, a review that cannot be prepared). */
+  | { type: "escalate"; reason: string }
   | { type: "cancel"; reason?: string }
   | { type: "retry"; agent?: string }
   | { type: "stale_result"; key: string; note: string };
@@ -52,4 +54,6 @@ export type Effect =
   | { kind: "sync_task"; class: "github"; taskId: number }
   | { kind: "run_attempt"; class: "agent"; taskId: number; attempt: number; key: string }
   | { kind: "cancel_attempt"; class: "agent"; taskId: number; key: string }
-  | { kind: "reopen_issue"; class: "github"; taskId: number };
+  | { kind: "reopen_issue"; class: "github"; taskId: number }
+  /** A task in review needs a reviewer run (the local executor runs it; nothing is claimed yet). */
+  | { kind: "run_review"; class: "agent"; taskId: number };

@@ -34,8 +34,9 @@ export const ACCEPTS: { readonly [K in TaskEvent["type"]]: readonly TaskStatus[]
   children_settled: ["waiting"],
   review: ["in_review"],
   answer: ["needs_help"],
+  escalate: ["new", "routed", "retrying", "in_review"],
   cancel: ["new", "routed", "awaiting_approval", "running", "waiting", "in_review", "retrying", "needs_help"],
-  retry: ["done", "failed", "cancelled", "needs_help"],
+  retry: ["done", "failed", "cancelled", "needs_help", "retrying"],
   stale_result: [
     "new", "routed", "awaiting_approval", "running", "waiting", "in_review", "retrying", "needs_help", "done", "failed", "cancelled",
   ],
@@ -173,6 +174,8 @@ function decide(task: Task, event: TaskEvent, ctx: TransitionContext): Change {
     case "review":
       if (event.decision === "approve") return { status: "done", note: event.notes };
       return { status: event.needsHelp ? "needs_help" : "retrying", note: event.notes };
+    case "escalate":
+      return { status: "needs_help", note: event.reason };
     case "answer":
       return { status: task.route ? "routed" : "new", patch: { budgetFrom: task.attempts.length + 1 }, note: event.text };
     case "cancel": {

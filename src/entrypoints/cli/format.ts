@@ -1,3 +1,4 @@
+import { leaseHolder } from "../../core/ledger/lease.ts";
 import type { Task } from "../../core/ledger/task.ts";
 
 function cut(s: string, n: number): string {
@@ -8,14 +9,29 @@ function updatedAt(task: Task): string {
   return (task.history.at(-1)?.at ?? "").replace("T", " ").slice(0, 16);
 }
 
-/** A fixed-width table for `list`. */
-export function formatTaskTable(tasks: readonly Task[]): string {
+/** "held by a worker whose lease ends at T" for a running task, with what happens when it lapsed. */
+export function describeHolder(task: Task, now: string): string | null {
+  const h = leaseHolder(task);
+  if (!h) return null;
+  const who = `held by a worker (attempt ${task.attempts.length}, ${h.agent})`;
+  if (!h.leaseUntil) return who;
+  return h.leaseUntil < now
+    ? `${who} whose lease ended at ${h.leaseUntil}: the worker is gone; the next serve, run or tick retries the task`
+    : `${who} whose lease ends at ${h.leaseUntil}`;
+}
+
+/** A fixed-width table for `list`, then who holds each running task. */
+export function formatTaskTable(tasks: readonly Task[], now: string): string {
   if (tasks.length === 0) return "no tasks";
   const rows = tasks.map((t) => [String(t.id), t.status, t.route?.agent ?? "-", updatedAt(t), cut(t.title.replace(/\s+/g, " "), 60)]);
   const head = ["ID", "STATUS", "AGENT", "UPDATED (UTC)", "TITLE"];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (r: string[]): string => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ");
-  return [line(head), ...rows.map(line)].join("\n");
+  const held = tasks.flatMap((t) => {
+    const h = describeHolder(t, now);
+    return h ? [`task ${t.id} is ${h}`] : [];
+  });
+  return [line(head), ...rows.map(line), ...(held.length ? ["", ...held] : [])].join("\n");
 }
 
 function source(task: Task): string {
@@ -32,10 +48,11 @@ function source(task: Task): string {
 }
 
 /** Every field of a task, then its history, for `show`. */
-export function formatTaskDetail(task: Task): string {
+export function formatTaskDetail(task: Task, now: string): string {
+  const holder = describeHolder(task, now);
   const lines = [
     `task ${task.id}: ${task.title}`,
-    `status:    ${task.status}`,
+    `status:    ${task.status}${holder ? `, ${holder}` : ""}`,
     `source:    ${source(task)}`,
     `labels:    ${task.labels.join(", ") || "-"}`,
     `route:     ${task.route ? `${task.route.agent}${task.route.model ? ` (${task.route.model})` : ""}, profile ${task.route.profile}, ${task.route.complexity}, by ${task.route.decidedBy}: ${task.route.reason}` : "-"}`,

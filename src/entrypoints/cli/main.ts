@@ -7,6 +7,7 @@ runCli(process.argv.slice(2), {
   cwd: process.cwd(),
   env: process.env,
   stdout: { write: (text: string) => process.stdout.write(text), isTTY: process.stdout.isTTY, columns: process.stdout.columns },
+  stderr: { write: (text: string) => process.stderr.write(text), isTTY: process.stderr.isTTY },
 }).then(
   (code) => {
     process.exitCode = code;

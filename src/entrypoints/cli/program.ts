@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { initProject } from "../../app/init-project.ts";
-import { addTaskCommand, listTasks, showTask } from "../../app/task-commands.ts";
+import { listTasks, showTask } from "../../app/task-commands.ts";
+import { reconcile } from "../../app/reconcile.ts";
 import { validateLedger } from "../../app/validate-ledger.ts";
 import { formatConfigProblem } from "../../adapters/config-fs/load-config.ts";
 import { loadJobs } from "../../adapters/config-fs/load-jobs.ts";
@@ -11,21 +12,14 @@ import { projectFiles } from "../../adapters/system/system.ts";
 import { isRouterError, RouterError } from "../../core/errors.ts";
 import { isAgentEnabled } from "../../core/routing/decide-route.ts";
 import { TASK_STATUSES, type TaskStatus } from "../../core/ledger/task.ts";
-import { buildCliContext, type CliContext } from "./build-deps.ts";
+import { buildCliContext, reconcileDepsOf, type CliContext } from "./build-deps.ts";
+import type { CliIo } from "./cli-io.ts";
 import { formatTaskDetail, formatTaskTable } from "./format.ts";
 import { addRoutingCommands } from "./routing-commands.ts";
 import { addWorkerCommands } from "./worker-commands.ts";
 import { taskId } from "./task-id-arg.ts";
 
-export interface CliIo {
-  out(text: string): void;
-  err(text: string): void;
-  cwd: string;
-  /** Raw standard output, for the progress display (a terminal gets a live status line). */
-  stdout?: { write(text: string): void; isTTY?: boolean; columns?: number };
-  /** The environment, for API keys and base URLs; read nowhere else. */
-  env: Readonly<Record<string, string | undefined>>;
-}
+export type { CliIo } from "./cli-io.ts";
 
 
 function statusList(value: string, previous: TaskStatus[] = []): TaskStatus[] {
@@ -83,7 +77,10 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
     .action(async (title: string, o: { body: string; label: string[]; agent?: string; profile?: string; json?: boolean }, cmd: Command) => {
       const ctx = await buildCliContext(where(cmd));
       if (o.agent !== undefined || o.profile !== undefined) await checkOverride(ctx, o.agent, o.profile);
-      const task = await addTaskCommand(ctx.deps, { title, body: o.body, labels: o.label, hint: { ...(o.agent ? { agent: o.agent } : {}), ...(o.profile ? { profile: o.profile } : {}) } });
+      const hint = { ...(o.agent ? { agent: o.agent } : {}), ...(o.profile ? { profile: o.profile } : {}) };
+      const r = await reconcile({ kind: "cli", command: { verb: "add", title, body: o.body, labels: o.label, ...(o.agent || o.profile ? { hint } : {}) } }, await reconcileDepsOf(ctx, io));
+      if (r.outcome.kind !== "created") throw new Error("add: the task was not created");
+      const task = r.outcome.task;
       if (o.json) json(task);
       else io.out(`task ${task.id} added: ${task.title}`);
     });
@@ -97,7 +94,7 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
       const ctx = await buildCliContext(where(cmd));
       const tasks = await listTasks(ctx.deps, o.status ? { status: o.status } : {});
       if (o.json) json(tasks);
-      else io.out(formatTaskTable(tasks));
+      else io.out(formatTaskTable(tasks, ctx.deps.clock.now().toISOString()));
     });
 
   program
@@ -109,7 +106,7 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
       const ctx = await buildCliContext(where(cmd));
       const task = await showTask(ctx.deps, id);
       if (o.json) json(task);
-      else io.out(formatTaskDetail(task));
+      else io.out(formatTaskDetail(task, ctx.deps.clock.now().toISOString()));
     });
 
   addRoutingCommands(program, io, where, json);

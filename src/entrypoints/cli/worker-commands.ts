@@ -1,60 +1,26 @@
-import { randomUUID } from "node:crypto";
-import { join } from "node:path";
 import type { Command } from "commander";
-import type { RunOutcome, WorkerIo } from "../../app/run-task.ts";
-import { applyEvent, runTask } from "../../app/run-task.ts";
+import type { ReconcileResult } from "../../app/reconcile.ts";
+import { reconcile } from "../../app/reconcile.ts";
 import { serve } from "../../app/serve.ts";
-import { cliAgentRunner } from "../../adapters/agent-cli/cli-agent-runner.ts";
-import { classifierFromEnv } from "../../adapters/classifier-ai/classifier-from-env.ts";
-import { loadRouting } from "../../adapters/config-fs/load-routing.ts";
-import { repoFiles } from "../../adapters/context-fs/repo-files.ts";
-import { git } from "../../adapters/ledger-git/run-git.ts";
-import { newBoundary } from "../../adapters/system/system.ts";
-import { gitWorktrees } from "../../adapters/workspace-git/git-worktrees.ts";
-import { contextOf } from "../../app/app-deps.ts";
 import { RouterError } from "../../core/errors.ts";
-import type { TaskEvent } from "../../core/ledger/events.ts";
-import { findTask } from "../../core/ledger/ledger.ts";
-import { transition } from "../../core/ledger/transition.ts";
-import { runnableTasks } from "../../core/scheduling/plan-tick.ts";
+import type { AgentProcesses, ReapedRun } from "../../core/ports.ts";
+import type { RunOutcome } from "../../core/reconcile/attempt-result.ts";
+import type { CliCommand } from "../../core/reconcile/trigger.ts";
 import { isAgentEnabled } from "../../core/routing/decide-route.ts";
-import { buildCliContext, type CliContext } from "./build-deps.ts";
-import type { CliIo } from "./program.ts";
+import { buildCliContext, reconcileDepsOf, validRouting, workerIoOf } from "./build-deps.ts";
+import type { CliIo } from "./cli-io.ts";
 import { progressReporter } from "./progress.ts";
 import { taskId } from "./task-id-arg.ts";
 
-async function workerIo(ctx: CliContext, io: CliIo): Promise<WorkerIo & { routing: Awaited<ReturnType<typeof loadRouting>> }> {
-  const routing = await loadRouting(ctx.root, ctx.loaded.config);
-  const common = await git(ctx.root, ["rev-parse", "--path-format=absolute", "--git-common-dir"]);
-  const mainTree = repoFiles(ctx.root);
-  return {
-    runner: cliAgentRunner({ config: ctx.loaded.config, hostEnv: io.env, runRoot: join(common, "agent-router", "runs") }),
-    workspaces: gitWorktrees(ctx.root),
-    // Diffs are taken from the main tree: inside a task's worktree HEAD is the task branch itself.
-    repoAt: (path: string) => ({ ...repoFiles(path), taskDiff: (id: number) => mainTree.taskDiff(id) }),
-    root: ctx.root,
-    profiles: routing.profiles,
-    newKey: () => `a-${randomUUID()}`,
-    newBoundary,
-    random: Math.random,
-    routing,
-  };
-}
-
 function describe(o: RunOutcome): string {
   switch (o.kind) {
-    case "not_runnable":
-      return `task ${o.taskId} is not runnable: ${o.why}`;
-    case "awaiting_approval":
-      return `task ${o.taskId} needs approval first: agent-router approve ${o.taskId}`;
-    case "dry_run":
-      return [`task ${o.taskId} would run ${o.agent}${o.model ? ` (${o.model})` : ""} in ${o.plan.cwd}`, `  command: ${o.plan.argv.map((a) => (/^[\w./:=@-]+$/.test(a) ? a : JSON.stringify(a))).join(" ")}`, `  environment: ${o.plan.envNames.join(", ")}`, `  bundle: ${o.plan.bundlePath} (on stdin)`].join("\n");
     case "recorded": {
       const r = o.record;
       const cost = r.costUsd === undefined ? "" : `, $${r.costUsd.toFixed(4)}`;
       return `task ${o.taskId} attempt ${o.attempt}: ${o.status} (${o.note.slice(0, 300)}); ${r.inputTokens} in / ${r.outputTokens} out tokens${cost}, ${(r.durationMs / 1000).toFixed(1)} s${r.filesChanged.length ? `, changed ${r.filesChanged.join(", ")}` : ""}`;
     }
     case "decided":
+    case "router_error":
       return `task ${o.taskId}: ${o.status} (${o.note})`;
     case "stale":
       return `task ${o.taskId}: ${o.note}`;
@@ -63,55 +29,121 @@ function describe(o: RunOutcome): string {
   }
 }
 
-/** `--dry-run` of a verb that applies one event: what it would do, without writing. */
-async function previewEvent(ctx: CliContext, id: number, event: TaskEvent): Promise<string> {
-  const { ledger } = await ctx.store.read();
-  const task = findTask(ledger, id);
-  if (!task) throw new RouterError("E_TASK_NOT_FOUND", `no task ${id} in ${ctx.store.location}`, { id });
-  const next = transition(task, event, contextOf(ctx.deps)).task;
-  return `task ${id}: ${event.type} would move it from ${task.status} to ${next.status}; nothing was written (--dry-run)`;
+const shellWord = (a: string): string => (/^[\w./:=@-]+$/.test(a) ? a : JSON.stringify(a));
+
+/** A dry run: the exact agent commands, then every change and effect a real run would make. */
+function printPlan(io: CliIo, r: ReconcileResult): void {
+  for (const { claim, plan } of r.agentPlans) {
+    io.out([`task ${claim.taskId} would run ${claim.agent}${claim.model ? ` (${claim.model})` : ""} in ${plan.cwd}`, `  command: ${plan.argv.map(shellWord).join(" ")}`, `  environment: ${plan.envNames.join(", ")}`, `  bundle: ${plan.bundlePath} (on stdin)`].join("\n"));
+  }
+  if (r.plan.length > 0) io.out(["plan (nothing was written, run or asked: --dry-run):", ...r.plan.map((l) => `  - ${l}`)].join("\n"));
 }
 
-/** Applies an event, or with --dry-run only says what it would do. */
-async function applyOrPreview(ctx: CliContext, id: number, event: TaskEvent, dryRun: boolean | undefined, done: string, io: CliIo): Promise<void> {
-  if (dryRun) return io.out(await previewEvent(ctx, id, event));
-  await applyEvent(ctx.deps, id, event);
-  io.out(done);
+function reportOrphans(io: CliIo, reaped: readonly ReapedRun[]): void {
+  for (const o of reaped) io.err(`stopped agent process group ${o.pgid} of task ${o.taskId}, left running by a worker that died; the task moves on`);
+}
+
+/**
+ * Runs `fn` with a signal that the first SIGINT or SIGTERM aborts (agents stop, claims are given
+ * back); a second signal kills every agent this process started at once and exits. On any exit the
+ * agents' process groups are killed too, so none outlives its worker.
+ */
+async function withStopSignals<T>(io: CliIo, processes: AgentProcesses, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const stop = new AbortController();
+  let signals = 0;
+  const onSignal = (name: NodeJS.Signals): void => {
+    signals++;
+    if (signals === 1) {
+      io.err(`${name}: stopping: waiting for running agents to stop and give their tasks back… (again to kill them now)`);
+      stop.abort();
+      return;
+    }
+    processes.killOwn();
+    io.err(`${name} again: agents killed; their tasks move on when their leases lapse`);
+    process.exit(130);
+  };
+  const onExit = (): void => processes.killOwn();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("exit", onExit);
+  try {
+    return await fn(stop.signal);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.off("exit", onExit);
+    processes.killOwn();
+  }
+}
+
+/** `run ID` and `next`: claim one attempt in one reconcile, perform it as its worker, record it in the next. */
+async function runOne(io: CliIo, cwd: string, command: Extract<CliCommand, { verb: "run" | "next" }>, dryRun: boolean, setCode: (code: number) => void): Promise<void> {
+  const ctx = await buildCliContext(cwd, { io });
+  const routing = await validRouting(ctx);
+  const deps = await reconcileDepsOf(ctx, io, { routing });
+  const { worker, processes } = await workerIoOf(ctx, io, routing);
+  const trigger = { kind: "cli" as const, command };
+  if (dryRun) {
+    const r = await reconcile(trigger, deps, { dryRun: true, claim: { limit: 1 }, worker });
+    if (r.outcome.kind === "not_runnable") io.out(`task ${r.outcome.taskId} is not runnable: ${r.outcome.why}`);
+    else if (r.outcome.kind === "awaiting_approval") io.out(`task ${r.outcome.taskId} needs approval first: agent-router approve ${r.outcome.taskId}`);
+    else if (r.outcome.kind === "ignored") io.out(r.outcome.why);
+    printPlan(io, r);
+    return;
+  }
+  await withStopSignals(io, processes, async (signal) => {
+    const orphans = await processes.reapOrphans();
+    reportOrphans(io, orphans);
+    const r = await reconcile(trigger, deps, { orphans, claim: { limit: 1 } });
+    switch (r.outcome.kind) {
+      case "claimed": {
+        const { taskId: id, attempt, key } = r.outcome.claim;
+        const w = await reconcile({ kind: "work", taskId: id, attempt, key }, deps, { worker, signal });
+        const recorded = w.recorded.find((o) => o.taskId === id);
+        if (recorded) io.out(describe(recorded));
+        else if (w.work?.kind === "not_mine") io.out(`task ${id}: ${w.work.why}`);
+        return;
+      }
+      case "not_runnable":
+        io.out(`task ${r.outcome.taskId} is not runnable: ${r.outcome.why}`);
+        setCode(1);
+        return;
+      case "awaiting_approval":
+        io.out(`task ${r.outcome.taskId} needs approval first: agent-router approve ${r.outcome.taskId}`);
+        return;
+      case "ignored":
+        io.out(r.outcome.why);
+        return;
+      default:
+        io.out("nothing to run");
+    }
+  });
+}
+
+/** `retry`, `approve`, `cancel`: one event in one reconcile, or with --dry-run what it would do. */
+async function applyVerb(io: CliIo, cwd: string, command: Extract<CliCommand, { verb: "retry" | "approve" | "cancel" }>, dryRun: boolean, done: string): Promise<void> {
+  const ctx = await buildCliContext(cwd, { io });
+  if (command.verb === "retry" && command.agent !== undefined && !isAgentEnabled(ctx.loaded.config, command.agent)) throw new RouterError("E_USAGE", `agent "${command.agent}" is not enabled`, { agent: command.agent });
+  const r = await reconcile({ kind: "cli", command }, await reconcileDepsOf(ctx, io), { dryRun });
+  if (!dryRun) return io.out(done);
+  if (r.outcome.kind === "moved") io.out(`task ${r.outcome.taskId}: ${r.outcome.event} would move it from ${r.outcome.from} to ${r.outcome.to}; nothing was written (--dry-run)`);
+  printPlan(io, r);
 }
 
 /** `next`, `run`, `serve`, `retry`, `approve`, `cancel`. */
 export function addWorkerCommands(program: Command, io: CliIo, where: (cmd: Command) => string, setCode: (code: number) => void): void {
   program
     .command("run")
-    .description("run one attempt of a task with its routed agent, in the task's own worktree")
+    .description("run one attempt of a task with its routed agent, in a worktree of its own")
     .argument("<id>", "task id", taskId)
-    .option("--dry-run", "print the exact command, environment names and bundle path; change nothing")
-    .action(async (id: number, o: { dryRun?: boolean }, cmd: Command) => {
-      const ctx = await buildCliContext(where(cmd));
-      const w = await workerIo(ctx, io);
-      const stop = new AbortController();
-      const onSignal = (): void => stop.abort();
-      process.once("SIGINT", onSignal);
-      try {
-        const outcome = await runTask(ctx.deps, id, w, { ...(o.dryRun ? { dryRun: true } : {}), signal: stop.signal });
-        io.out(describe(outcome));
-        if (outcome.kind === "not_runnable") setCode(1);
-      } finally {
-        process.off("SIGINT", onSignal);
-      }
-    });
+    .option("--dry-run", "print the exact command, environment names, bundle path and the plan; change nothing")
+    .action(async (id: number, o: { dryRun?: boolean }, cmd: Command) => runOne(io, where(cmd), { verb: "run", taskId: id }, o.dryRun === true, setCode));
 
   program
     .command("next")
     .description("run the next runnable task (lowest id)")
     .option("--dry-run", "print what would run; change nothing")
-    .action(async (o: { dryRun?: boolean }, cmd: Command) => {
-      const ctx = await buildCliContext(where(cmd));
-      const { ledger } = await ctx.store.read();
-      const next = runnableTasks(ledger, ctx.deps.clock.now().toISOString())[0];
-      if (!next) return io.out("nothing to run");
-      io.out(describe(await runTask(ctx.deps, next.id, await workerIo(ctx, io), o.dryRun ? { dryRun: true } : {})));
-    });
+    .action(async (o: { dryRun?: boolean }, cmd: Command) => runOne(io, where(cmd), { verb: "next" }, o.dryRun === true, setCode));
 
   program
     .command("serve")
@@ -121,41 +153,30 @@ export function addWorkerCommands(program: Command, io: CliIo, where: (cmd: Comm
       return Number(v);
     })
     .option("--until-idle", "exit once nothing is runnable, running, in review or due to retry")
-    .option("--dry-run", "print what would run now (command, environment names, bundle path); change nothing")
+    .option("--dry-run", "print what one round would do now (commands, environment names, bundle paths, the plan); change nothing")
     .action(async (o: { parallelism?: number; untilIdle?: boolean; dryRun?: boolean }, cmd: Command) => {
-      const ctx = await buildCliContext(where(cmd));
-      const w = await workerIo(ctx, io);
+      const ctx = await buildCliContext(where(cmd), { io });
+      const routing = await validRouting(ctx);
+      const parallelism = o.parallelism ?? ctx.loaded.config.execution.parallelism;
+      const deps = await reconcileDepsOf(ctx, io, { routing, classifier: o.dryRun !== true });
+      const { worker, processes } = await workerIoOf(ctx, io, routing);
       if (o.dryRun) {
-        const { ledger } = await ctx.store.read();
-        const runnable = runnableTasks(ledger, ctx.deps.clock.now().toISOString()).slice(0, o.parallelism ?? ctx.loaded.config.execution.parallelism);
-        if (runnable.length === 0) io.out("nothing would run now (new tasks are routed first by serve; see `agent-router list`)");
-        for (const t of runnable) io.out(describe(await runTask(ctx.deps, t.id, w, { dryRun: true })));
+        const r = await reconcile({ kind: "cli", command: { verb: "serve" } }, deps, { dryRun: true, claim: { limit: parallelism }, reviews: { limit: parallelism }, worker });
+        if (r.agentPlans.length === 0) io.out("nothing would run now (see `agent-router list`)");
+        printPlan(io, r);
         return;
       }
-      const setup = await classifierFromEnv(ctx.loaded.config.router.classifier, io.env, w.routing.classifierTemplate);
-      const stop = new AbortController();
-      const onSignal = (): void => {
-        io.err("stopping: waiting for running agents to stop and give their tasks back…");
-        stop.abort();
-      };
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
       const progress = progressReporter(io.stdout ?? { write: (t) => io.out(t.replace(/\n$/, "")) });
       try {
-        const outcomes = await serve(ctx.deps, w, {
-          parallelism: o.parallelism ?? ctx.loaded.config.execution.parallelism,
-          untilIdle: o.untilIdle === true,
-          signal: stop.signal,
-          routing: { config: ctx.loaded.config, profiles: w.routing.profiles, rules: w.routing.rules },
-          classifier: setup.classifier,
-          onEvent: (e) => progress.event(e),
+        await withStopSignals(io, processes, async (signal) => {
+          const orphans = await processes.reapOrphans();
+          reportOrphans(io, orphans);
+          const outcomes = await serve(deps, worker, { parallelism, untilIdle: o.untilIdle === true, signal, orphans, onEvent: (e) => progress.event(e) });
+          progress.stop();
+          io.out(`served ${outcomes.length} attempt${outcomes.length === 1 ? "" : "s"}`);
         });
-        progress.stop();
-        io.out(`served ${outcomes.length} attempt${outcomes.length === 1 ? "" : "s"}`);
       } finally {
         progress.stop();
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
       }
     });
 
@@ -165,30 +186,24 @@ export function addWorkerCommands(program: Command, io: CliIo, where: (cmd: Comm
     .argument("<id>", "task id", taskId)
     .option("-a, --agent <name>", "retry with this agent")
     .option("--dry-run", "say what would change; write nothing")
-    .action(async (id: number, o: { agent?: string; dryRun?: boolean }, cmd: Command) => {
-      const ctx = await buildCliContext(where(cmd));
-      if (o.agent !== undefined && !isAgentEnabled(ctx.loaded.config, o.agent)) throw new RouterError("E_USAGE", `agent "${o.agent}" is not enabled`, { agent: o.agent });
-      await applyOrPreview(ctx, id, { type: "retry", ...(o.agent ? { agent: o.agent } : {}) }, o.dryRun, `task ${id} reopened${o.agent ? ` for ${o.agent}` : ""}`, io);
-    });
+    .action(async (id: number, o: { agent?: string; dryRun?: boolean }, cmd: Command) =>
+      applyVerb(io, where(cmd), { verb: "retry", taskId: id, ...(o.agent ? { agent: o.agent } : {}) }, o.dryRun === true, `task ${id} reopened${o.agent ? ` for ${o.agent}` : ""}`),
+    );
 
   program
     .command("approve")
     .description("approve a task that waits for approval")
     .argument("<id>", "task id", taskId)
     .option("--dry-run", "say what would change; write nothing")
-    .action(async (id: number, o: { dryRun?: boolean }, cmd: Command) => {
-      const ctx = await buildCliContext(where(cmd));
-      await applyOrPreview(ctx, id, { type: "approve" }, o.dryRun, `task ${id} approved`, io);
-    });
+    .action(async (id: number, o: { dryRun?: boolean }, cmd: Command) => applyVerb(io, where(cmd), { verb: "approve", taskId: id }, o.dryRun === true, `task ${id} approved`));
 
   program
     .command("cancel")
-    .description("cancel a task (a running agent is stopped at its next heartbeat)")
+    .description("cancel a task (an agent running in another process stops at its next heartbeat)")
     .argument("<id>", "task id", taskId)
     .option("-r, --reason <text>", "why")
     .option("--dry-run", "say what would change; write nothing")
-    .action(async (id: number, o: { reason?: string; dryRun?: boolean }, cmd: Command) => {
-      const ctx = await buildCliContext(where(cmd));
-      await applyOrPreview(ctx, id, { type: "cancel", ...(o.reason ? { reason: o.reason } : {}) }, o.dryRun, `task ${id} cancelled`, io);
-    });
+    .action(async (id: number, o: { reason?: string; dryRun?: boolean }, cmd: Command) =>
+      applyVerb(io, where(cmd), { verb: "cancel", taskId: id, ...(o.reason ? { reason: o.reason } : {}) }, o.dryRun === true, `task ${id} cancelled`),
+    );
 }

@@ -7,7 +7,7 @@ import { BUILTIN_CLASSIFIER_TEMPLATE } from "../../../src/adapters/config-fs/bui
 import { loadRouting } from "../../../src/adapters/config-fs/load-routing.ts";
 import { MemoryLedgerStore } from "../../../src/adapters/ledger-memory/memory-ledger-store.ts";
 import type { AppDeps } from "../../../src/app/app-deps.ts";
-import { routeTaskCommand } from "../../../src/app/route-task.ts";
+import { routeTask, withRouting } from "../../support/app.ts";
 import { MainConfig } from "../../../src/core/config/main-config.ts";
 import type { Profile } from "../../../src/core/config/profile.ts";
 import type { RouteRule } from "../../../src/core/config/route-rules.ts";
@@ -64,7 +64,7 @@ interface Run {
   model: MockLanguageModelV3;
 }
 
-/** Routes one task through routeTaskCommand with the AI classifier over a mock model; checks the recorded route. */
+/** Routes one task through the route verb (one reconcile) with the AI classifier over a mock model; checks the recorded route. */
 async function run(doGenerate: DoGenerate, opts: Partial<AiClassifierOptions> = {}, config: object = {}, task = TASK): Promise<Run> {
   const model = new MockLanguageModelV3({ doGenerate });
   const inner = createAiClassifier({ model, provider: "anthropic", modelId: "claude-haiku-4-5", template: BUILTIN_CLASSIFIER_TEMPLATE, timeoutMs: 5000, newBoundary: () => BOUNDARY, now: ticks(), ...opts });
@@ -74,7 +74,7 @@ async function run(doGenerate: DoGenerate, opts: Partial<AiClassifierOptions> = 
   const store = new MemoryLedgerStore();
   await store.write({ ledger: addTask(emptyLedger(), { source: { kind: "cli" }, ...task }, ctxAt(0)).ledger, message: "seed" }, null);
   const deps: AppDeps = { store, clock: { now: () => new Date(ctxAt(1).now) }, backoff: { sleep: async () => undefined, random: () => 0 }, config: setup.config, traceId: ctxAt(1).traceId, actor: "cli:tester" };
-  const result = await routeTaskCommand(deps, 1, setup, classifier);
+  const result = await routeTask(withRouting(deps, setup, classifier), 1);
   const route = Route.parse(findTask((await store.read()).ledger, 1)?.route);
   expect(route).toEqual(result.route);
   expect(seen.length).toBeLessThanOrEqual(1);

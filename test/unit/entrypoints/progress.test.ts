@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { RunOutcome } from "../../../src/app/run-task.ts";
+import type { RunOutcome } from "../../../src/core/reconcile/attempt-result.ts";
 import { progressReporter, renderStatus, trackEvent, type ProgressState } from "../../../src/entrypoints/cli/progress.ts";
 
 const T0 = Date.parse("2026-11-23T10:00:00Z");

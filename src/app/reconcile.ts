@@ -1,0 +1,222 @@
+import { findTask } from "../core/ledger/ledger.ts";
+import type { Effect } from "../core/ledger/events.ts";
+import type { Route } from "../core/ledger/task.ts";
+import type { AgentRunPlan, AgentRunRequest } from "../core/ports.ts";
+import type { AttemptResult, RunOutcome } from "../core/reconcile/attempt-result.ts";
+import type { Claim, ReconcileInput, ReconcilePlan, TriggerOutcome } from "../core/reconcile/plan-reconcile.ts";
+import { planReconcile } from "../core/reconcile/plan-reconcile.ts";
+import type { Trigger } from "../core/reconcile/trigger.ts";
+import { describeTrigger } from "../core/reconcile/trigger.ts";
+import type { RouteDecision } from "../core/routing/decide-route.ts";
+import { decideRoute, mentionedPaths } from "../core/routing/decide-route.ts";
+import type { Ledger } from "../core/ledger/ledger.ts";
+import type { ReconcileDeps, WorkerIo } from "./app-deps.ts";
+import { contextOf, logOf, mutateOptionsOf } from "./app-deps.ts";
+import { planTaskBundle } from "./build-context.ts";
+import { mutateLedger } from "./mutate-ledger.ts";
+import type { PerformOutcome } from "./perform-attempt.ts";
+import { performAttempt } from "./perform-attempt.ts";
+
+/** Where `run_attempt`, `run_review` and `cancel_attempt` effects go: the local pool, or (Actions) a dispatch. */
+export interface Executor {
+  runAttempt(claim: Claim): void;
+  runReview(taskId: number): void;
+  /** Stops a running attempt of this process now (other workers notice at their next heartbeat). */
+  cancelAttempt(taskId: number, key: string): void;
+}
+
+export interface ReconcileOptions {
+  /** Decide and print the plan; write nothing, run nothing, ask no classifier. */
+  dryRun?: boolean;
+  /** Finished attempts to record in this reconcile's commit. */
+  results?: readonly AttemptResult[];
+  /** Attempts whose worker is known dead on this machine. */
+  orphans?: readonly { taskId: number; key: string }[];
+  /** Attempts this reconcile may claim (0 by default), and tasks this worker already runs. */
+  claim?: { limit: number; busy?: ReadonlySet<number> };
+  reviews?: { limit: number; busy?: ReadonlySet<number> };
+  executor?: Executor;
+  /** Needed for a Work trigger, and for a dry run's agent commands. */
+  worker?: WorkerIo;
+  signal?: AbortSignal;
+}
+
+export interface ReconcileResult {
+  trigger: Trigger;
+  /** The ledger as this reconcile left it (as it would be, for a dry run). */
+  ledger: Ledger;
+  outcome: TriggerOutcome;
+  claims: Claim[];
+  reviews: number[];
+  recorded: RunOutcome[];
+  effects: Effect[];
+  /** Route decisions made for this reconcile (with their trail), by task id. */
+  decisions: Map<number, RouteDecision>;
+  written: boolean;
+  dryRun: boolean;
+  /** One line per change and per effect: what a dry run prints. */
+  plan: string[];
+  /** Dry run only: the exact agent command each claim would run. */
+  agentPlans: { claim: Claim; plan: AgentRunPlan }[];
+  /** A Work trigger: what performing the attempt gave. */
+  work?: PerformOutcome;
+}
+
+/** Triggers whose reconcile routes every new task (the CLI's own verbs route only when asked). */
+function routesNewTasks(trigger: Trigger): boolean {
+  return trigger.kind !== "cli" || trigger.command.verb === "serve";
+}
+
+/**
+ * The one orchestration every entrypoint calls: load the ledger, decide in the core, write one
+ * compare-and-swap commit that records the intents, then perform the effects through ports. Every
+ * reconcile also does the tick work. `--dry-run` is enforced here and nowhere else: the plan is
+ * decided the same way, printed, and nothing is written, run or asked.
+ */
+export async function reconcile(trigger: Trigger, deps: ReconcileDeps, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
+  const log = logOf(deps).child({ trigger: describeTrigger(trigger) });
+  const dryRun = opts.dryRun === true;
+  const results = [...(opts.results ?? [])];
+  const plan: string[] = [];
+  let work: PerformOutcome | undefined;
+  if (trigger.kind === "work") {
+    if (!opts.worker) throw new Error("reconcile: a Work trigger needs the worker's io");
+    if (dryRun) plan.push(`would perform attempt ${trigger.attempt} (key ${trigger.key}) of task ${trigger.taskId}`);
+    else {
+      work = await performAttempt(deps, opts.worker, { taskId: trigger.taskId, key: trigger.key }, opts.signal);
+      if (work.kind === "not_mine") log.warn("not performing an attempt this worker was not given", { why: work.why });
+      else results.push(work);
+    }
+  }
+
+  const input = (ledger: Ledger, routes: ReadonlyMap<number, Route>): ReconcileInput => ({
+    ledger,
+    trigger,
+    ctx: contextOf(deps),
+    config: deps.config,
+    profiles: deps.routing.profiles,
+    routes,
+    results,
+    orphans: opts.orphans ?? [],
+    claim: { limit: opts.claim?.limit ?? 0, busy: opts.claim?.busy ?? new Set() },
+    reviews: { limit: opts.reviews?.limit ?? 0, busy: opts.reviews?.busy ?? new Set() },
+    keyFor: deps.keyFor,
+    random: deps.random,
+  });
+
+  // Routes are decided before the commit (the classifier is a network call), for the tasks that the
+  // plan leaves new; a task created in a retried write may get another id and is routed next time.
+  const snapshot = await deps.store.read();
+  const preview = planReconcile(input(snapshot.ledger, new Map()));
+  const decisions = await decideRoutes(deps, trigger, preview.ledger, dryRun);
+  const routes = new Map([...decisions].map(([id, d]) => [id, d.route]));
+
+  let decided: ReconcilePlan;
+  let written = false;
+  if (dryRun) {
+    decided = planReconcile(input(snapshot.ledger, routes));
+  } else {
+    const m = await mutateLedger(
+      deps.store,
+      (snap) => {
+        const p = planReconcile(input(snap.ledger, routes));
+        return { ledger: p.ledger, result: p, summary: p.lines.length === 0 ? "" : commitSummary(trigger, p.lines) };
+      },
+      mutateOptionsOf(deps),
+    );
+    decided = m.result;
+    written = m.written;
+  }
+  plan.push(...decided.lines);
+  const agentPlans = dryRun && opts.worker ? await planAgents(deps, opts.worker, decided) : [];
+  plan.push(...performEffects(decided, dryRun, opts.executor, log));
+  if (written) log.info("reconciled", { changes: decided.lines.length, claims: decided.claims.length });
+  return { trigger, ledger: decided.ledger, outcome: decided.outcome, claims: decided.claims, reviews: decided.reviews, recorded: decided.recorded, effects: decided.effects, decisions, written, dryRun, plan, agentPlans, ...(work ? { work } : {}) };
+}
+
+/** First line: the trigger and the number of changes; then one line per change. */
+function commitSummary(trigger: Trigger, lines: readonly string[]): string {
+  const head = `${describeTrigger(trigger)}: ${lines.length === 1 ? lines[0]! : `${lines.length} changes`}`;
+  return lines.length === 1 ? head : `${head}\n\n${lines.join("\n")}`;
+}
+
+/** The one gate for side effects: a dry run describes them, a real run hands them to their port. */
+function performEffects(p: ReconcilePlan, dryRun: boolean, executor: Executor | undefined, log: ReturnType<typeof logOf>): string[] {
+  const lines: string[] = [];
+  for (const e of p.effects) {
+    // GitHub effects need the GitHub adapter, which this mode (the local CLI) does not have: a real
+    // run skips them, so a dry run does not list them.
+    if (e.class === "github") {
+      log.debug("github effect skipped: no GitHub adapter in this mode", { effect: e.kind, taskId: e.taskId });
+      continue;
+    }
+    if (dryRun) {
+      lines.push(`would ${describeEffect(e)}`);
+      continue;
+    }
+    switch (e.kind) {
+      case "run_attempt": {
+        const claim = p.claims.find((c) => c.key === e.key);
+        if (claim) executor?.runAttempt(claim);
+        break;
+      }
+      case "run_review":
+        executor?.runReview(e.taskId);
+        break;
+      case "cancel_attempt":
+        executor?.cancelAttempt(e.taskId, e.key);
+        break;
+    }
+  }
+  return lines;
+}
+
+function describeEffect(e: Effect): string {
+  switch (e.kind) {
+    case "run_attempt":
+      return `run attempt ${e.attempt} of task ${e.taskId} (key ${e.key})`;
+    case "run_review":
+      return `review task ${e.taskId}`;
+    case "cancel_attempt":
+      return `stop the running attempt ${e.key} of task ${e.taskId}`;
+    default:
+      return `${e.kind} for task ${e.taskId}`;
+  }
+}
+
+/** Routes for the tasks this trigger routes. A dry run never asks the classifier. */
+async function decideRoutes(deps: ReconcileDeps, trigger: Trigger, ledger: Ledger, dryRun: boolean): Promise<Map<number, RouteDecision>> {
+  const ids = trigger.kind === "cli" && trigger.command.verb === "route" ? [trigger.command.taskId] : routesNewTasks(trigger) ? ledger.tasks.filter((t) => t.status === "new").map((t) => t.id) : [];
+  const out = new Map<number, RouteDecision>();
+  for (const id of ids) {
+    const found = findTask(ledger, id);
+    if (!found) continue;
+    const routable = { title: found.title, body: found.body, labels: found.labels, paths: mentionedPaths(`${found.title}\n${found.body}`) };
+    const from: "job" | "parent" | "cli" = found.source.kind === "job" || found.source.kind === "parent" ? found.source.kind : "cli";
+    const hint = found.hint ? { ...found.hint, from } : undefined;
+    let decision = decideRoute(routable, deps.routing, hint);
+    if (decision.wantsVerdict && deps.classifier && !dryRun) {
+      const { outcome, call } = await deps.classifier.classify(routable, deps.routing);
+      const withVerdict = decideRoute(routable, deps.routing, hint, outcome);
+      decision = { ...withVerdict, route: { ...withVerdict.route, classifier: call } };
+    } else if (decision.wantsVerdict && deps.classifier && dryRun) {
+      decision = { ...decision, trail: [...decision.trail, `dry run: the classifier (${deps.classifier.describe}) was not asked`] };
+    }
+    out.set(id, decision);
+  }
+  return out;
+}
+
+/** A dry run's exact agent commands: the bundle planned as the attempt would see it, nothing written. */
+async function planAgents(deps: ReconcileDeps, io: WorkerIo, p: ReconcilePlan): Promise<{ claim: Claim; plan: AgentRunPlan }[]> {
+  const out: { claim: Claim; plan: AgentRunPlan }[] = [];
+  for (const claim of p.claims) {
+    const task = findTask(p.ledger, claim.taskId)!;
+    const before = { ...task, attempts: task.attempts.filter((a) => a.key !== claim.key) };
+    const { plan: bundle, profile } = await planTaskBundle(deps.config, p.ledger, before, { profiles: io.profiles, repo: io.repoAt(io.root), boundary: io.newBoundary() });
+    const timeoutMs = (deps.config.agents[claim.agent]?.timeoutMinutes ?? profile.timeoutMinutes) * 60_000;
+    const request: AgentRunRequest = { taskId: claim.taskId, key: claim.key, agent: claim.agent, ...(claim.model ? { model: claim.model } : {}), profile, bundle: bundle.text, workdir: `(a new worktree for attempt ${claim.attempt} of task ${claim.taskId})`, timeoutMs };
+    out.push({ claim, plan: io.runner.plan(request) });
+  }
+  return out;
+}

@@ -1,0 +1,72 @@
+import type { RouteHint } from "../ledger/task.ts";
+
+/**
+ * The only input the app knows. Each entrypoint turns its world (argv, an Actions event, a webhook,
+ * a timer) into one Trigger; nothing downstream reads payloads, argv or the environment. Every
+ * reconcile also does the tick work, whatever its trigger (level-triggered).
+ */
+export type Trigger = IssueEvent | CommentEvent | Tick | Work | Cli;
+
+/** An issue changed on GitHub. */
+export interface IssueEvent {
+  kind: "issue";
+  action: "opened" | "labeled" | "unlabeled" | "edited" | "closed" | "reopened";
+  /** The webhook delivery id, for dedupe. */
+  deliveryId?: string;
+  issue: { number: number; title: string; body: string; labels: string[]; author: string };
+  /** The label added or removed, for labeled / unlabeled. */
+  label?: string;
+}
+
+/** A comment was created on an issue (edited comments are never instructions). */
+export interface CommentEvent {
+  kind: "comment";
+  deliveryId?: string;
+  issue: number;
+  comment: { id: number; body: string; author: string };
+}
+
+/** Nothing happened but time passed: due retries, expired leases, parents whose children finished. */
+export interface Tick {
+  kind: "tick";
+}
+
+/** "You are the worker for this claimed attempt": perform it and record the result. */
+export interface Work {
+  kind: "work";
+  taskId: number;
+  attempt: number;
+  key: string;
+}
+
+/** The local CLI's verbs that change the ledger. */
+export interface Cli {
+  kind: "cli";
+  command: CliCommand;
+}
+
+export type CliCommand =
+  | { verb: "add"; title: string; body: string; labels: string[]; hint?: RouteHint }
+  | { verb: "route"; taskId: number }
+  | { verb: "run"; taskId: number }
+  | { verb: "next" }
+  | { verb: "serve" }
+  | { verb: "retry"; taskId: number; agent?: string }
+  | { verb: "approve"; taskId: number }
+  | { verb: "cancel"; taskId: number; reason?: string };
+
+/** A short description for logs and commit messages. */
+export function describeTrigger(t: Trigger): string {
+  switch (t.kind) {
+    case "issue":
+      return `issue #${t.issue.number} ${t.action}`;
+    case "comment":
+      return `comment on #${t.issue}`;
+    case "tick":
+      return "tick";
+    case "work":
+      return `work on task ${t.taskId} attempt ${t.attempt}`;
+    case "cli":
+      return `cli ${t.command.verb}${"taskId" in t.command ? ` ${t.command.taskId}` : ""}`;
+  }
+}

@@ -1,0 +1,247 @@
+// The per-attempt worktrees against real git: each attempt (and review) has a worktree of its own,
+// the task branch moves only by compare-and-swap, and nothing touches the user's working tree.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { isRouterError } from "../../src/core/errors.ts";
+import { gitWorktrees, worktreeName } from "../../src/adapters/workspace-git/git-worktrees.ts";
+import { makeRepo, removeTempDirs, sh } from "../support/git-repo.ts";
+
+afterEach(removeTempDirs);
+
+const BRANCH = "refs/heads/agent-router/task-1";
+
+function committed(result: Awaited<ReturnType<ReturnType<typeof gitWorktrees>["commit"]>>): string {
+  if (result === null || !("commit" in result)) throw new Error(`expected a commit, got ${JSON.stringify(result)}`);
+  return result.commit;
+}
+
+function worktreePaths(repo: string): string[] {
+  return sh(repo, "worktree", "list", "--porcelain")
+    .split("\n")
+    .filter((l) => l.startsWith("worktree "))
+    .map((l) => l.slice("worktree ".length));
+}
+
+describe("gitWorktrees", () => {
+  it("gives two attempts of one task different worktrees; a commit moves the branch and the next attempt starts there", async () => {
+    const repo = makeRepo();
+    const ws = gitWorktrees(repo);
+    const a = await ws.prepare(1, "a-first");
+    writeFileSync(join(a.path, "one.txt"), "from attempt 1\n");
+    const b = await ws.prepare(1, "a-second");
+    expect(a.branch).toBe("agent-router/task-1");
+    expect(b.path).not.toBe(a.path);
+    expect(existsSync(join(b.path, "one.txt"))).toBe(false); // attempt 2's worktree does not see attempt 1's work
+
+    const first = committed(await ws.commit(1, "a-first", "attempt 1"));
+    expect(sh(repo, "rev-parse", BRANCH)).toBe(first);
+    expect(sh(repo, "rev-parse", `${first}^`)).toBe(sh(repo, "rev-parse", "main"));
+    expect(sh(repo, "log", "-1", "--format=%an <%ae>|%s", first)).toBe("agent-router <agent-router@users.noreply.github.com>|attempt 1");
+    await ws.remove(1, "a-first");
+    await ws.remove(1, "a-second");
+
+    const c = await ws.prepare(1, "a-third");
+    expect(sh(c.path, "rev-parse", "HEAD")).toBe(first);
+    expect(readFileSync(join(c.path, "one.txt"), "utf8")).toBe("from attempt 1\n");
+    writeFileSync(join(c.path, "two.txt"), "from attempt 3\n");
+    const second = committed(await ws.commit(1, "a-third", "attempt 3"));
+    expect(sh(repo, "rev-parse", `${second}^`)).toBe(first);
+    expect(sh(repo, "rev-parse", BRANCH)).toBe(second);
+  });
+
+  it("returns conflict for a stale attempt's commit and keeps the winner's commit, files and worktree", async () => {
+    const repo = makeRepo();
+    const ws = gitWorktrees(repo);
+    const stale = await ws.prepare(1, "a-stale");
+    const winner = await ws.prepare(1, "a-winner");
+    writeFileSync(join(winner.path, "winner.txt"), "B\n");
+    const landed = committed(await ws.commit(1, "a-winner", "winner"));
+    writeFileSync(join(winner.path, "later.txt"), "B, not committed yet\n");
+
+    writeFileSync(join(stale.path, "stale.txt"), "A\n");
+    expect(await ws.commit(1, "a-stale", "stale")).toEqual({ conflict: true });
+    expect(sh(repo, "rev-parse", BRANCH)).toBe(landed);
+    expect(sh(repo, "ls-tree", "--name-only", BRANCH).split("\n").sort()).toEqual(["README.md", "winner.txt"]);
+
+    await ws.remove(1, "a-stale");
+    expect(existsSync(stale.path)).toBe(false);
+    expect(readFileSync(join(winner.path, "winner.txt"), "utf8")).toBe("B\n");
+    expect(readFileSync(join(winner.path, "later.txt"), "utf8")).toBe("B, not committed yet\n");
+    expect(sh(winner.path, "status", "--porcelain")).toBe("?? later.txt");
+  });
+
+  it("removing one attempt's worktree leaves another attempt's uncommitted files", async () => {
+    const repo = makeRepo();
+    const ws = gitWorktrees(repo);
+    const released = await ws.prepare(1, "a-released");
+    const current = await ws.prepare(1, "a-current");
+    writeFileSync(join(current.path, "work.txt"), "in progress\n");
+    writeFileSync(join(current.path, "README.md"), "# edited\n");
+
+    await ws.remove(1, "a-released");
+    await ws.remove(1, "a-released"); // twice is fine
+
+    expect(existsSync(released.path)).toBe(false);
+    expect(readFileSync(join(current.path, "work.txt"), "utf8")).toBe("in progress\n");
+    expect(readFileSync(join(current.path, "README.md"), "utf8")).toBe("# edited\n");
+    expect(worktreePaths(repo)).toHaveLength(2); // the user's tree and the current attempt's
+    writeFileSync(join(current.path, "more.txt"), "x\n");
+    expect(committed(await ws.commit(1, "a-current", "current"))).toBe(sh(repo, "rev-parse", BRANCH));
+  });
+
+  it("never touches the user's working tree, index or HEAD", async () => {
+    const repo = makeRepo();
+    writeFileSync(join(repo, "staged.txt"), "staged\n");
+    sh(repo, "add", "staged.txt");
+    writeFileSync(join(repo, "README.md"), "# user's unsaved edit\n");
+    writeFileSync(join(repo, "untracked.txt"), "mine\n");
+    const before = {
+      status: sh(repo, "status", "--porcelain", "--untracked-files=all"),
+      head: sh(repo, "rev-parse", "HEAD"),
+      symbolic: sh(repo, "symbolic-ref", "HEAD"),
+      index: sh(repo, "diff", "--cached"),
+      readme: readFileSync(join(repo, "README.md"), "utf8"),
+    };
+
+    const ws = gitWorktrees(repo);
+    const a = await ws.prepare(1, "a-one");
+    writeFileSync(join(a.path, "README.md"), "# the agent's edit\n");
+    writeFileSync(join(a.path, "new.txt"), "new\n");
+    committed(await ws.commit(1, "a-one", "work"));
+    await ws.remove(1, "a-one");
+
+    expect({
+      status: sh(repo, "status", "--porcelain", "--untracked-files=all"),
+      head: sh(repo, "rev-parse", "HEAD"),
+      symbolic: sh(repo, "symbolic-ref", "HEAD"),
+      index: sh(repo, "diff", "--cached"),
+      readme: readFileSync(join(repo, "README.md"), "utf8"),
+    }).toEqual(before);
+    expect(sh(repo, "show", `${BRANCH}:README.md`)).toBe("# the agent's edit");
+  });
+
+  it("replaces a worktree folder left behind by a crash", async () => {
+    const repo = makeRepo();
+    const ws = gitWorktrees(repo);
+    // A registered worktree with leftovers, as a killed process leaves it.
+    const first = await ws.prepare(1, "a-crashed");
+    writeFileSync(join(first.path, "half-done.txt"), "partial\n");
+    const again = await ws.prepare(1, "a-crashed");
+    expect(again.path).toBe(first.path);
+    expect(existsSync(join(again.path, "half-done.txt"))).toBe(false);
+    expect(sh(again.path, "status", "--porcelain")).toBe("");
+    expect(worktreePaths(repo)).toHaveLength(2);
+
+    // A plain folder at the path of an attempt never registered with git.
+    const path = join(sh(repo, "rev-parse", "--path-format=absolute", "--git-common-dir"), "agent-router", "worktrees", worktreeName(1, "a-orphan"));
+    mkdirSync(path, { recursive: true });
+    writeFileSync(join(path, "junk.txt"), "junk\n");
+    const orphan = await ws.prepare(1, "a-orphan");
+    expect(orphan.path).toBe(path);
+    expect(existsSync(join(path, "junk.txt"))).toBe(false);
+    expect(sh(path, "rev-parse", "HEAD")).toBe(sh(repo, "rev-parse", "main"));
+  });
+
+  it("creates the task branch with the first commit, and reports a conflict when someone created it after prepare", async () => {
+    const repo = makeRepo();
+    const ws = gitWorktrees(repo);
+    const a = await ws.prepare(1, "a-creates");
+    expect(sh(repo, "branch", "--list", "agent-router/task-1")).toBe("");
+    writeFileSync(join(a.path, "x.txt"), "x\n");
+    const made = committed(await ws.commit(1, "a-creates", "creates"));
+    expect(sh(repo, "rev-parse", BRANCH)).toBe(made);
+
+    const b = await ws.prepare(2, "a-late");
+    sh(repo, "branch", "agent-router/task-2", "main"); // created by another writer meanwhile, at the same commit
+    writeFileSync(join(b.path, "y.txt"), "y\n");
+    expect(await ws.commit(2, "a-late", "late")).toEqual({ conflict: true });
+    expect(sh(repo, "rev-parse", "refs/heads/agent-router/task-2")).toBe(sh(repo, "rev-parse", "main"));
+  });
+
+  it("returns null when nothing changed, and starts a new task at `base`", async () => {
+    const repo = makeRepo();
+    const mainHead = sh(repo, "rev-parse", "main");
+    writeFileSync(join(repo, "later.txt"), "later\n");
+    sh(repo, "add", "later.txt");
+    sh(repo, "commit", "-q", "-m", "later");
+    const ws = gitWorktrees(repo, { base: mainHead });
+    const a = await ws.prepare(1, "a-idle");
+    expect(sh(a.path, "rev-parse", "HEAD")).toBe(mainHead);
+    expect(await ws.commit(1, "a-idle", "nothing")).toBeNull();
+    expect(sh(repo, "branch", "--list", "agent-router/task-1")).toBe("");
+  });
+
+  it("parents the router's commit on the start commit even when the agent committed or moved HEAD itself", async () => {
+    const repo = makeRepo();
+    const ws = gitWorktrees(repo);
+    const a = await ws.prepare(1, "a-own-commit");
+    const start = sh(a.path, "rev-parse", "HEAD");
+    writeFileSync(join(a.path, "agent.txt"), "agent\n");
+    sh(a.path, "add", "agent.txt");
+    sh(a.path, "commit", "-q", "-m", "the agent's own commit");
+    const made = committed(await ws.commit(1, "a-own-commit", "router"));
+    expect(sh(repo, "rev-parse", `${made}^`)).toBe(start);
+    expect(sh(repo, "show", `${made}:agent.txt`)).toBe("agent");
+    expect(sh(repo, "log", "-1", "--format=%an", made)).toBe("agent-router");
+  });
+
+  it("commits again in the same attempt on top of its own first commit", async () => {
+    const repo = makeRepo();
+    const ws = gitWorktrees(repo);
+    const a = await ws.prepare(1, "a-twice");
+    writeFileSync(join(a.path, "one.txt"), "1\n");
+    const first = committed(await ws.commit(1, "a-twice", "first"));
+    expect(sh(a.path, "status", "--porcelain")).toBe("");
+    writeFileSync(join(a.path, "two.txt"), "2\n");
+    const second = committed(await ws.commit(1, "a-twice", "second"));
+    expect(sh(repo, "rev-parse", `${second}^`)).toBe(first);
+  });
+
+  it("gives keys that share their first characters different worktrees", async () => {
+    const repo = makeRepo();
+    const ws = gitWorktrees(repo);
+    const a = await ws.prepare(1, "review-a-1234-aaaa");
+    const b = await ws.prepare(1, "review-a-1234-bbbb");
+    expect(a.path).not.toBe(b.path);
+    writeFileSync(join(b.path, "b.txt"), "b\n");
+    await ws.prepare(1, "review-a-1234-aaaa");
+    expect(existsSync(join(b.path, "b.txt"))).toBe(true);
+  });
+
+  it("runs no hook of the user's repository", async () => {
+    const repo = makeRepo();
+    const marker = join(repo, "..", `${repo.split("/").at(-1)}-hook-ran`);
+    for (const hook of ["post-checkout", "pre-commit", "commit-msg", "post-commit", "reference-transaction"]) {
+      const file = join(repo, ".git", "hooks", hook);
+      writeFileSync(file, `#!/bin/sh\necho ${hook} >> "${marker}"\n`);
+      chmodSync(file, 0o755);
+    }
+    const ws = gitWorktrees(repo);
+    const a = await ws.prepare(1, "a-hooks");
+    writeFileSync(join(a.path, "x.txt"), "x\n");
+    committed(await ws.commit(1, "a-hooks", "no hooks"));
+    expect(existsSync(marker) ? readFileSync(marker, "utf8") : "").toBe("");
+  });
+
+  it("refuses to move the task branch while the user has it checked out", async () => {
+    const repo = makeRepo();
+    sh(repo, "branch", "agent-router/task-1");
+    const ws = gitWorktrees(repo);
+    const a = await ws.prepare(1, "a-blocked");
+    sh(repo, "checkout", "-q", "agent-router/task-1");
+    writeFileSync(join(a.path, "x.txt"), "x\n");
+    const err: unknown = await ws.commit(1, "a-blocked", "blocked").catch((e: unknown) => e);
+    expect(isRouterError(err, "E_GIT")).toBe(true);
+    expect(sh(repo, "rev-parse", BRANCH)).toBe(sh(repo, "rev-parse", "main"));
+    expect(sh(repo, "status", "--porcelain")).toBe("");
+  });
+
+  it("throws for a commit of an attempt that was never prepared or already removed", async () => {
+    const repo = makeRepo();
+    const ws = gitWorktrees(repo);
+    await ws.prepare(1, "a-gone");
+    await ws.remove(1, "a-gone");
+    await expect(ws.commit(1, "a-gone", "late")).rejects.toThrow(/no worktree is prepared/);
+  });
+});
