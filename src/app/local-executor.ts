@@ -91,8 +91,12 @@ export class LocalExecutor implements Executor {
     if (r?.key === key) r.controller.abort();
   }
 
-  /** Resolves when some run finishes, or after `ms`, or (when given) when `signal` aborts. */
+  /**
+   * Resolves when some run finishes, or after `ms`, or (when given) when `signal` aborts. Results
+   * that finished while nobody waited (during a reconcile) resolve it at once: no lost wake-up.
+   */
   wait(ms: number, signal?: AbortSignal): Promise<void> {
+    if (this.results.length > 0) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);

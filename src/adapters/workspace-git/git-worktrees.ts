@@ -52,6 +52,22 @@ export function gitWorktrees(root: string, opts: { base?: string } = {}): Worksp
   const worktreesDir = async (): Promise<string> => join(await git(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"]), "agent-router", "worktrees");
   const pathOf = async (taskId: number, key: string): Promise<string> => join(await worktreesDir(), worktreeName(taskId, key));
   const recordOf = (path: string): string => `${path}.start`;
+  // `git worktree add` and `prune` read every worktree's admin folder; run concurrently (parallel
+  // attempts) one reads another's half-made folder ("failed to read …/commondir"). One at a time
+  // in this process, and one retry for a writer in another process.
+  let queue: Promise<unknown> = Promise.resolve();
+  const worktreeCommand = (args: string[]): Promise<string> => {
+    const run = async (): Promise<string> => {
+      const first = await runGit(root, args);
+      if (first.code === 0) return first.stdout.trim();
+      if (!/failed to read .*worktrees/.test(first.stderr)) throw new RouterError("E_GIT", `git ${args.join(" ")} failed: ${first.stderr.trim()}`, { args, stderr: first.stderr });
+      await new Promise((r) => setTimeout(r, 100));
+      return git(root, args);
+    };
+    const next = queue.then(run, run);
+    queue = next.catch(() => undefined);
+    return next;
+  };
 
   async function readRecord(path: string, taskId: number, key: string): Promise<StartRecord> {
     let text: string;
@@ -76,7 +92,7 @@ export function gitWorktrees(root: string, opts: { base?: string } = {}): Worksp
     await removeIfPresent(path, true);
     await removeIfPresent(recordOf(path), false);
     await removeIfPresent(`${recordOf(path)}.tmp`, false);
-    await git(root, ["worktree", "prune"]);
+    await worktreeCommand(["worktree", "prune"]);
   }
 
   /** The branch checked out in a worktree that is not the router's (the user's own): moving it would change that tree. */
@@ -109,7 +125,7 @@ export function gitWorktrees(root: string, opts: { base?: string } = {}): Worksp
         const start = await git(root, ["rev-parse", "--verify", `${opts.base ?? "HEAD"}^{commit}`]);
         rec = { start, old: "0".repeat(start.length) };
       }
-      await git(root, [...NO_HOOKS, "worktree", "add", "--quiet", "--detach", path, rec.start]);
+      await worktreeCommand([...NO_HOOKS, "worktree", "add", "--quiet", "--detach", path, rec.start]);
       await writeRecord(path, rec);
       return { path, branch };
     },

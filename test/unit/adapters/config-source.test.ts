@@ -172,6 +172,8 @@ describe("commitSource", () => {
       const err: unknown = await commitSource(root, bad).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: "E_CONFIG_INVALID", message: expect.stringContaining(`"${bad}"`), fix: expect.stringContaining("existing branch") });
     }
+    // Refused before git sees it, so it cannot be taken for an option.
+    await expect(commitSource(root, "--git-dir")).rejects.toMatchObject({ code: "E_CONFIG_INVALID", message: expect.stringContaining("not a valid revision") });
     // A tree or blob is not a commit.
     const tree = sh(root, "rev-parse", "HEAD^{tree}");
     await expect(commitSource(root, tree)).rejects.toMatchObject({ code: "E_CONFIG_INVALID" });

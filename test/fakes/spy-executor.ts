@@ -1,0 +1,26 @@
+// An Executor that performs nothing and records what reconcile handed it.
+import type { Executor } from "../../src/app/reconcile.ts";
+import type { Claim } from "../../src/core/reconcile/plan-reconcile.ts";
+
+export class SpyExecutor implements Executor {
+  readonly attempts: Claim[] = [];
+  readonly reviews: number[] = [];
+  readonly cancels: { taskId: number; key: string }[] = [];
+
+  runAttempt(claim: Claim): void {
+    this.attempts.push(claim);
+  }
+
+  runReview(taskId: number): void {
+    this.reviews.push(taskId);
+  }
+
+  cancelAttempt(taskId: number, key: string): void {
+    this.cancels.push({ taskId, key });
+  }
+
+  /** Nothing was handed over. */
+  get idle(): boolean {
+    return this.attempts.length === 0 && this.reviews.length === 0 && this.cancels.length === 0;
+  }
+}
