@@ -64,7 +64,8 @@ export interface ReconcileResult {
 
 /** Triggers whose reconcile routes every new task (the CLI's own verbs route only when asked). */
 function routesNewTasks(trigger: Trigger): boolean {
-  return trigger.kind !== "cli" || trigger.command.verb === "serve";
+  if (trigger.kind === "cli") return trigger.command.verb === "serve";
+  return trigger.kind === "tick" || trigger.kind === "issue";
 }
 
 /**

@@ -47,6 +47,11 @@ async function waitFor(what: string, cond: () => boolean, ms = 5000): Promise<vo
 // ---- processes started by a test; every group is SIGKILLed after each test ----
 
 const started: number[] = [];
+/** Remembers a group to kill after the test; never 0 or 1 (kill(-0) is the test runner's own group). */
+function cleanUpLater(pgid: number): void {
+  if (!Number.isInteger(pgid) || pgid <= 1) throw new Error(`not a process group to clean up: ${pgid}`);
+  started.push(pgid);
+}
 afterEach(() => {
   for (const pid of started.splice(0)) {
     try {
@@ -60,7 +65,7 @@ afterAll(removeTempDirs);
 
 function track(child: ChildProcess): ChildProcess {
   if (child.pid === undefined) throw new Error("could not start a test process");
-  started.push(child.pid);
+  cleanUpLater(child.pid);
   return child;
 }
 
@@ -136,6 +141,26 @@ describe.skipIf(!HAS_PROC)("agent process registry", () => {
     expect(performance.now() - t).toBeGreaterThanOrEqual(350); // SIGTERM first, and a wait
     expect(reaped).toEqual([{ taskId: 4, key: "k-4", pgid: agent.pgid }]);
     expect(groupAlive(agent.pgid)).toBe(false);
+  });
+
+  it("does not wait out the grace period for a group whose only member is an unreaped zombie", async () => {
+    // The parent spawns the agent (its own group), then blocks forever without reaping it, like an
+    // init that does not reap: the killed agent lingers as a zombie and kill(-pgid, 0) still succeeds.
+    const parent = track(spawn(process.execPath, ["-e", `const c = require("node:child_process").spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { detached: true, stdio: "ignore" }); console.log("agent " + c.pid); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)`], { detached: true, stdio: ["ignore", "pipe", "ignore"] }));
+    let out = "";
+    parent.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    await waitFor("the agent", () => /agent \d+\n/.test(out));
+    const pgid = Number(/agent (\d+)/.exec(out)![1]);
+    cleanUpLater(pgid);
+    await waitFor("the agent to run", () => groupAlive(pgid));
+    const dir = tempDir();
+    const owner = startOwner();
+    processRegistry(dir, { ownerPid: owner.pid! }).track(pgid, { taskId: 13, key: "k-13" });
+    await killOwner(owner);
+    const t = performance.now();
+    expect(await processRegistry(dir, { graceMs: 10_000 }).reapOrphans()).toEqual([{ taskId: 13, key: "k-13", pgid }]);
+    expect(performance.now() - t).toBeLessThan(5000);
+    expect(readFileSync(`/proc/${pgid}/stat`, "utf8")).toMatch(/\) Z /); // dead, but a zombie: the case under test
   });
 
   it("leaves alone the agents of a live worker and of this process", async () => {
@@ -224,7 +249,7 @@ describe.skipIf(!HAS_PROC)("agent process registry", () => {
       proc.stdout!.on("data", (d: Buffer) => (out += d.toString()));
       await waitFor("the worker's agent", () => /agent \d+\n/.test(out), 10_000);
       const agent = Number(/agent (\d+)/.exec(out)![1]);
-      started.push(agent);
+      cleanUpLater(agent);
       return { proc, agent };
     }
 
@@ -261,7 +286,7 @@ describe.skipIf(!HAS_PROC)("agent process registry", () => {
         timeoutMs: 10_000,
         onSpawn: (p) => {
           pid = p;
-          started.push(p);
+          cleanUpLater(p);
           registry.track(p, { taskId: 11, key: "k-11" });
         },
         onExit: (p) => {
@@ -269,7 +294,7 @@ describe.skipIf(!HAS_PROC)("agent process registry", () => {
           registry.untrack(p);
         },
         onStdoutLine: (line) => {
-          if (line === "running") seen = { pid, record: JSON.parse(readFileSync(recordPath(dir, pid), "utf8")) };
+          if (line === "running") seen = { pid, record: existsSync(recordPath(dir, pid)) ? JSON.parse(readFileSync(recordPath(dir, pid), "utf8")) : null };
         },
       });
       expect(r.exitCode).toBe(0);
@@ -289,7 +314,7 @@ describe.skipIf(!HAS_PROC)("agent process registry", () => {
         timeoutMs: 10_000,
         onSpawn: (p) => {
           pid = p;
-          started.push(p);
+          cleanUpLater(p);
           throw new Error("EACCES: the registry folder is read-only");
         },
       });
@@ -304,7 +329,7 @@ describe.skipIf(!HAS_PROC)("agent process registry", () => {
       const calls: unknown[] = [];
       const processes: ProcessTracker = {
         track: (pid, run) => {
-          started.push(pid);
+          cleanUpLater(pid);
           registry.track(pid, run);
           calls.push(["track", run, JSON.parse(readFileSync(recordPath(dir, pid), "utf8")).key]);
         },

@@ -1,56 +1,113 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadRouting } from "../../../src/adapters/config-fs/load-routing.ts";
-import { MemoryLedgerStore } from "../../../src/adapters/ledger-memory/memory-ledger-store.ts";
-import type { AppDeps } from "../../../src/app/app-deps.ts";
+// reviewTask: a second agent reviews a task in `in_review` in a worktree of its own; its decision is
+// recorded only while the task is still in review; a review that cannot be prepared asks a person.
+import { describe, expect, it } from "vitest";
+import { reconcile } from "../../../src/app/reconcile.ts";
 import { reviewTask } from "../../../src/app/review-task.ts";
-import type { WorkerIo } from "../../../src/app/run-task.ts";
-import { applyEvent, runTask } from "../../../src/app/run-task.ts";
-import { addTaskCommand } from "../../../src/app/task-commands.ts";
-import { MainConfig } from "../../../src/core/config/main-config.ts";
 import type { Profile } from "../../../src/core/config/profile.ts";
-import { findTask } from "../../../src/core/ledger/ledger.ts";
 import type { Script } from "../../fakes/fake-agent-runner.ts";
-import { FakeAgentRunner, handoffRun } from "../../fakes/fake-agent-runner.ts";
-import { FakeWorkspaces, MemoryRepoFiles } from "../../fakes/fake-workspaces.ts";
-import { removeTempDirs, tempDir } from "../../support/git-repo.ts";
+import { deferred, failedRun, handoffRun, hangUntilAbort } from "../../fakes/fake-agent-runner.ts";
+import { MemoryRepoFiles } from "../../fakes/fake-workspaces.ts";
+import { appHarness, testRouting } from "../../support/app.ts";
 
-let profiles: Map<string, Profile>;
-beforeAll(async () => {
-  const loaded = (await loadRouting(tempDir(), MainConfig.parse({}))).profiles;
-  profiles = new Map([...loaded, ["reviewed", { ...loaded.get("feature")!, name: "reviewed", review: { required: true, maxRounds: 1 } }]]);
-});
-afterAll(removeTempDirs);
+const reviewed = (loaded: ReadonlyMap<string, Profile>): Profile => ({ ...loaded.get("feature")!, name: "reviewed", review: { required: true, maxRounds: 1 } });
+const changed = (summary = "changed") => handoffRun({ status: "done", summary });
+const verdict = (decision: "approve" | "request_changes", notes: string) => handoffRun({ status: "done", summary: `review: ${decision}`, review: { decision, notes } });
 
-async function inReview(scripts: Record<string, Script>, config: Record<string, unknown>) {
-  const store = new MemoryLedgerStore();
-  const deps: AppDeps = { store, clock: { now: () => new Date(Date.UTC(2026, 10, 1)) }, backoff: { sleep: async () => undefined, random: () => 0.5 }, config: MainConfig.parse(config), traceId: "00-trace-01", actor: "cli:tester" };
-  const runner = new FakeAgentRunner(scripts);
-  const workspaces = new FakeWorkspaces();
-  let keys = 0;
-  const io: WorkerIo = { runner, workspaces, repoAt: () => new MemoryRepoFiles({}, { 1: "diff --git a/x b/x\n" }), root: "/repo", profiles, newKey: () => `key-${++keys}`, newBoundary: () => "ab".repeat(16), random: () => 0.5 };
-  const { id } = await addTaskCommand(deps, { title: "Change the parser" });
-  await applyEvent(deps, id, { type: "route", route: { agent: "claude", profile: "reviewed", complexity: "medium", reason: "t", decidedBy: "override" } });
-  expect(await runTask(deps, id, io)).toMatchObject({ kind: "recorded", status: "in_review" });
-  return { deps, io, runner, workspaces, id, task: async () => findTask((await store.read()).ledger, id)! };
+/** A task whose author (claude) finished, now in review. */
+async function inReview(scripts: Record<string, Script>, config: Record<string, unknown> = {}) {
+  const h = appHarness(await testRouting(config, {}, (l) => [reviewed(l)]), { scripts, repo: new MemoryRepoFiles({}, { 1: "diff --git a/x b/x\n" }) });
+  const id = await h.add("Change the parser", { profile: "reviewed" });
+  expect((await h.run(id)).recorded).toEqual([expect.objectContaining({ kind: "recorded", status: "in_review" })]);
+  return { ...h, id };
 }
 
 describe("reviewTask", () => {
-  it("a second agent reviews in the task's worktree with the review profile and the diff; its changes are discarded", async () => {
-    const h = await inReview({ claude: [handoffRun({ status: "done", summary: "changed" })], codex: [handoffRun({ status: "done", summary: "ok", review: { decision: "approve", notes: "Looks right." } })] }, {});
+  it("a second agent reviews in a worktree of its own with the review profile and the diff; the worktree is removed after and nothing of it is committed", async () => {
+    const h = await inReview({ claude: [changed()], codex: [verdict("approve", "Looks right.")] });
+    const commits = h.workspaces.commits.length;
     const out = await reviewTask(h.deps, h.id, h.io);
     expect(out).toMatchObject({ kind: "recorded", status: "done", note: "review by codex: approve" });
     const request = h.runner.requests.at(-1)!;
-    expect(request).toMatchObject({ agent: "codex", profile: { name: "review" }, workdir: h.workspaces.pathOf(h.id) });
+    expect(request).toMatchObject({ agent: "codex", key: "review-r1", profile: { name: "review" }, workdir: h.workspaces.pathOf(h.id, "review-r1") });
     expect(request.bundle).toContain("diff --git a/x b/x");
-    expect(h.workspaces.discarded).toEqual([h.id]);
-    expect((await h.task()).history.at(-1)).toMatchObject({ type: "review", to: "done", data: { reviewer: "codex", decision: "approve" } });
+    expect(h.workspaces.prepared.at(-1)).toEqual({ taskId: h.id, key: "review-r1" });
+    expect(h.workspaces.removed.at(-1)).toEqual({ taskId: h.id, key: "review-r1" });
+    expect(h.workspaces.live.size).toBe(0);
+    expect(h.workspaces.commits).toHaveLength(commits);
+    expect((await h.task(h.id)).history.at(-1)).toMatchObject({ type: "review", to: "done", data: { reviewer: "codex", decision: "approve" } });
   });
 
   it("with no second enabled agent, a person is asked and nothing runs", async () => {
-    const h = await inReview({ claude: [handoffRun({ status: "done", summary: "changed" })] }, { agents: { codex: { enabled: false }, opencode: { enabled: false } } });
+    const h = await inReview({ claude: [changed()] }, { agents: { codex: { enabled: false }, opencode: { enabled: false } } });
     const runs = h.runner.requests.length;
     expect(await reviewTask(h.deps, h.id, h.io)).toEqual({ taskId: h.id, kind: "decided", status: "needs_help", note: "review by nobody: request_changes (a person must decide)" });
     expect(h.runner.requests).toHaveLength(runs);
-    expect((await h.task()).history.at(-1)?.note).toBe("no second enabled agent can review this task");
+    expect((await h.task(h.id)).history.at(-1)?.note).toBe("no second enabled agent can review this task");
+  });
+
+  it("a review that cannot be prepared asks a person once, instead of being retried in a loop", async () => {
+    const h = await inReview({ claude: [changed()], codex: [] });
+    h.workspaces.failPrepare = new Error("git worktree add failed: disk full\nfatal: details");
+    const writes = h.store.writes;
+    const out = await reviewTask(h.deps, h.id, h.io);
+    expect(out).toEqual({ taskId: h.id, kind: "decided", status: "needs_help", note: "the review could not be prepared: git worktree add failed: disk full" });
+    expect(h.store.writes).toBe(writes + 1);
+    expect(h.runner.requestsFor(h.id)).toHaveLength(1); // the author's run only
+    // needs_help is not in review: nothing asks for another review.
+    const r = await reconcile({ kind: "tick" }, h.deps, { reviews: { limit: 4 } });
+    expect(r.reviews).toEqual([]);
+  });
+
+  it("a change request sends the author back with the notes; once the profile's rounds are spent a person is asked", async () => {
+    const h = await inReview({ claude: [changed("first try"), changed("second try")], codex: [verdict("request_changes", "Handle empty rows."), verdict("request_changes", "Still wrong.")] });
+    expect(await reviewTask(h.deps, h.id, h.io)).toMatchObject({ kind: "recorded", status: "retrying" });
+    expect(await h.task(h.id)).toMatchObject({ status: "retrying", history: expect.arrayContaining([expect.objectContaining({ type: "review", note: "Handle empty rows." })]) });
+    expect((await h.run(h.id)).recorded).toEqual([expect.objectContaining({ status: "in_review", attempt: 2 })]);
+    expect(h.runner.requestsFor(h.id).filter((r) => r.agent === "claude")[1]!.bundle).toContain("attempt 1 by claude");
+    expect(await reviewTask(h.deps, h.id, h.io)).toMatchObject({ kind: "recorded", status: "needs_help" });
+    expect((await h.task(h.id)).history.at(-1)).toMatchObject({ type: "review", to: "needs_help", note: "Still wrong." });
+    expect(h.runner.requests.map((r) => r.key)).toEqual(["key-1-1", "review-r1", "key-1-2", "review-r2"]);
+  });
+
+  it("a failed review or one without a decision asks a person, never approves", async () => {
+    const h = await inReview({ claude: [changed(), changed()], codex: [failedRun("outage", "503 service unavailable"), handoffRun({ status: "done", summary: "fine" })] });
+    expect(await reviewTask(h.deps, h.id, h.io)).toMatchObject({ status: "needs_help", note: "review by codex: request_changes (a person must decide)" });
+    expect((await h.task(h.id)).history.at(-1)!.note).toContain("the review by codex failed (outage)");
+    await reconcile({ kind: "cli", command: { verb: "retry", taskId: h.id } }, h.deps);
+    await h.run(h.id);
+    expect(await reviewTask(h.deps, h.id, h.io)).toMatchObject({ status: "needs_help" });
+    expect((await h.task(h.id)).history.at(-1)!.note).toContain("the handoff has no review field");
+  });
+
+  it("a decision that arrives after the task left review is stale and changes nothing", async () => {
+    const gate = deferred<void>();
+    const h = await inReview({ claude: [changed()], codex: [async () => (await gate.promise, verdict("approve", "late"))] });
+    const reviewing = reviewTask(h.deps, h.id, h.io);
+    await h.runner.started(2);
+    await reconcile({ kind: "cli", command: { verb: "cancel", taskId: h.id } }, h.deps);
+    gate.resolve();
+    expect(await reviewing).toMatchObject({ kind: "stale", note: expect.stringContaining("after it left review (cancelled)") });
+    expect((await h.task(h.id)).status).toBe("cancelled");
+    expect(h.workspaces.live.size).toBe(0);
+  });
+
+  it("a stopped review leaves the task in review and removes its worktree", async () => {
+    const h = await inReview({ claude: [changed()], codex: [hangUntilAbort] });
+    const stop = new AbortController();
+    const reviewing = reviewTask(h.deps, h.id, h.io, { signal: stop.signal });
+    await h.runner.started(2);
+    stop.abort();
+    expect(await reviewing).toEqual({ taskId: h.id, kind: "released" });
+    expect((await h.task(h.id)).status).toBe("in_review");
+    expect(h.workspaces.live.size).toBe(0);
+  });
+
+  it("a task that is not in review is not reviewed", async () => {
+    const h = await inReview({ claude: [changed()], codex: [verdict("approve", "ok")] });
+    await reviewTask(h.deps, h.id, h.io);
+    const runs = h.runner.requests.length;
+    expect(await reviewTask(h.deps, h.id, h.io)).toEqual({ taskId: h.id, kind: "stale", note: `task ${h.id} is done, not in review` });
+    expect(h.runner.requests).toHaveLength(runs);
+    await expect(reviewTask(h.deps, 99, h.io)).rejects.toThrow("no task 99");
   });
 });

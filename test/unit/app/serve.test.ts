@@ -1,49 +1,39 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { BUILTIN_PROFILES } from "../../../src/adapters/config-fs/builtin-data.generated.ts";
-import { loadRouting } from "../../../src/adapters/config-fs/load-routing.ts";
-import { MemoryLedgerStore } from "../../../src/adapters/ledger-memory/memory-ledger-store.ts";
-import type { AppDeps } from "../../../src/app/app-deps.ts";
-import type { WorkerIo } from "../../../src/app/run-task.ts";
+// serve: the local scheduler, a loop of reconciles with the LocalExecutor running claims and reviews
+// in the background. Delegation trees, parallelism, approval gates, review rounds, Ctrl-C, batching
+// of results into few commits, backoff when the ledger cannot be written, and untilIdle.
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ServeEvent } from "../../../src/app/serve.ts";
 import { serve } from "../../../src/app/serve.ts";
-import { addTaskCommand } from "../../../src/app/task-commands.ts";
-import { MainConfig } from "../../../src/core/config/main-config.ts";
+import { BUILTIN_PROFILES } from "../../../src/adapters/config-fs/builtin-data.generated.ts";
+import type { Profile } from "../../../src/core/config/profile.ts";
 import { findTask } from "../../../src/core/ledger/ledger.ts";
 import type { Task } from "../../../src/core/ledger/task.ts";
 import type { RunFn, Step } from "../../fakes/fake-agent-runner.ts";
 import { barrier, deferred, failedRun, FakeAgentRunner, handoffRun, hangUntilAbort } from "../../fakes/fake-agent-runner.ts";
-import { FakeWorkspaces, MemoryRepoFiles } from "../../fakes/fake-workspaces.ts";
-import { removeTempDirs, tempDir } from "../../support/git-repo.ts";
+import { InstrumentedLedgerStore } from "../../fakes/instrumented-ledger-store.ts";
+import { addTask, applyEvent, appHarness, routeTask, testRouting } from "../../support/app.ts";
 
-afterAll(removeTempDirs);
+afterEach(() => void vi.useRealTimers());
 
-const T0 = Date.UTC(2026, 10, 1, 9, 0, 0);
 const done = (summary: string) => handoffRun({ status: "done", summary });
 type Child = { key: string; title: string; profile: string; after?: string[] };
 const delegate = (delegations: Child[]) => handoffRun({ status: "delegate", summary: "split into children", delegations });
+const verdict = (decision: "approve" | "request_changes", notes: string) => handoffRun({ status: "done", summary: `review: ${decision}`, review: { decision, notes } });
 
 /**
  * Routing from a repository whose own planner may also delegate to planners (so a tree can be three
- * levels deep), with a config ACL that allows it, plus a profile gated by approval.
+ * levels deep), with a config ACL that allows it, a profile gated by approval, and one reviewed.
  */
 async function setupRouting() {
-  const root = tempDir();
-  const dir = join(root, ".github/agent-router/profiles");
-  mkdirSync(dir, { recursive: true });
   const planner = BUILTIN_PROFILES["planner"]!.replace("to: [feature,", "to: [planner, feature,");
   expect(planner).toContain("to: [planner, feature,");
-  writeFileSync(join(dir, "planner.yml"), planner);
-  writeFileSync(join(dir, "gated.yml"), BUILTIN_PROFILES["feature"]!.replace("name: feature", "name: gated").replace("approval: none", "approval: before_run"));
-  const config = MainConfig.parse({ delegation: { acl: { planner: ["planner", "feature", "docs"] } } });
-  const loaded = await loadRouting(root, config);
-  expect(loaded.problems).toEqual([]);
-  return { config, profiles: loaded.profiles, rules: loaded.rules };
+  const gated = BUILTIN_PROFILES["feature"]!.replace("name: feature", "name: gated").replace("approval: none", "approval: before_run");
+  const reviewed = (loaded: ReadonlyMap<string, Profile>): Profile => ({ ...loaded.get("feature")!, name: "reviewed", review: { required: true, maxRounds: 2 } });
+  return testRouting({ delegation: { acl: { planner: ["planner", "feature", "docs"] } } }, { ".github/agent-router/profiles/planner.yml": planner, ".github/agent-router/profiles/gated.yml": gated }, (l) => [reviewed(l)]);
 }
 
 /** Every agent answers from a table keyed by the task's title: the n-th run of a title takes step n. */
-function byTitle(store: MemoryLedgerStore, table: Record<string, Step[]>): RunFn {
+function byTitle(store: InstrumentedLedgerStore, table: Record<string, Step[]>): RunFn {
   const used = new Map<string, number>();
   return async (req, signal) => {
     const title = findTask((await store.read()).ledger, req.taskId)!.title;
@@ -55,24 +45,17 @@ function byTitle(store: MemoryLedgerStore, table: Record<string, Step[]>): RunFn
   };
 }
 
-async function harness(table: Record<string, Step[]> | RunFn) {
+async function harness(table: Record<string, Step[]> | RunFn, store = new InstrumentedLedgerStore()) {
   const routing = await setupRouting();
-  let t = T0;
-  let stepOnRead = 0;
-  /** A stepping clock: it moves on `advance`, or by `ms` on every read once `stepOnRead(ms)` is called. */
-  const clock = { now: () => new Date((t += stepOnRead)), advance: (ms: number) => void (t += ms), stepOnRead: (ms: number) => void (stepOnRead = ms) };
-  const store = new MemoryLedgerStore();
-  const deps: AppDeps = { store, clock, backoff: { sleep: async () => undefined, random: () => 0.5 }, config: routing.config, traceId: "00-trace-01", actor: "router" };
   const script = typeof table === "function" ? table : byTitle(store, table);
   const runner = new FakeAgentRunner({ claude: script, codex: script, opencode: script });
-  let keys = 0;
-  const io: WorkerIo = { runner, workspaces: new FakeWorkspaces(), repoAt: () => new MemoryRepoFiles(), root: "/repo", profiles: routing.profiles, newKey: () => `key-${++keys}`, newBoundary: () => "9d1e6b3f0a2c4e8d7b5a3c1e9f0d2b4a", random: () => 0.5 };
-  const tasks = async (): Promise<Task[]> => (await store.read()).ledger.tasks;
-  const byName = async (title: string): Promise<Task> => (await tasks()).find((x) => x.title === title)!;
-  const add = (title: string, profile: string) => addTaskCommand(deps, { title, hint: { agent: "claude", profile } });
+  const h = appHarness(routing, { runner, store, actor: "router" });
+  const byName = async (title: string): Promise<Task> => (await h.tasks()).find((x) => x.title === title)!;
+  /** `add` with an agent and profile hint: serve routes it (an override) in its first reconcile. */
+  const add = async (title: string, profile: string): Promise<number> => (await addTask(h.deps, title, { hint: { agent: "claude", profile } })).id;
   const run = (opts: { parallelism?: number; untilIdle?: boolean; signal?: AbortSignal; onEvent?: (e: ServeEvent) => void; pollMs?: number } = {}) =>
-    serve(deps, io, { parallelism: opts.parallelism ?? 3, untilIdle: opts.untilIdle ?? true, signal: opts.signal ?? new AbortController().signal, routing, classifier: null, pollMs: opts.pollMs ?? 1, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
-  return { deps, store, clock, runner, tasks, byName, add, run };
+    serve(h.deps, h.io, { parallelism: opts.parallelism ?? 3, untilIdle: opts.untilIdle ?? true, signal: opts.signal ?? new AbortController().signal, pollMs: opts.pollMs ?? 1, ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+  return { ...h, store, byName, add, run };
 }
 
 describe("serve", () => {
@@ -100,6 +83,7 @@ describe("serve", () => {
     ]);
     expect(all.find((x) => x.title === "Parse rows")!.parentId).toBe(all.find((x) => x.title === "Plan the parsing")!.id);
     expect(outcomes.every((o) => o.kind === "recorded")).toBe(true);
+    expect(outcomes).toHaveLength(8);
     expect(h.runner.peak).toBeGreaterThanOrEqual(2);
     expect(h.runner.peak).toBeLessThanOrEqual(3);
 
@@ -120,6 +104,9 @@ describe("serve", () => {
     expect(planRuns).toHaveLength(2);
     expect(planRuns[1]!.bundle).toContain("headers-parsed");
     expect(planRuns[1]!.bundle).toContain("rows-parsed");
+    // Every attempt had its own worktree, and none is left behind.
+    expect(new Set(h.workspaces.prepared.map((p) => p.key)).size).toBe(8);
+    expect(h.workspaces.live.size).toBe(0);
   }, 10_000);
 
   it("cancels a child whose dependency failed, and the parent still resumes", async () => {
@@ -141,7 +128,7 @@ describe("serve", () => {
     expect(rootRuns[1]!.bundle).toMatch(/\(y\), cancelled:[\s\S]*Publish artefacts/);
   });
 
-  // Regression (was a bug, fixed): a child that hands back status "failed" keeps no result, so its parent resumes
+  // Regression (was a bug, fixed): a child that hands back status "failed" kept no result, so its parent resumed
   // without the child's own account of why it gave up (only "failed" and the title).
   it("shows the resuming parent why a child gave up", async () => {
     const h = await harness({
@@ -150,17 +137,35 @@ describe("serve", () => {
     });
     const root = await h.add("Ship the release", "planner");
     await h.run();
-    expect(h.runner.requestsFor(root.id)[1]!.bundle).toContain("compiler-missing");
+    expect(h.runner.requestsFor(root)[1]!.bundle).toContain("compiler-missing");
   });
 
-  it("returns when only a person can move things on", async () => {
+  it("returns when only a person can move things on: a question asked, a gate not yet approved", async () => {
     const h = await harness({ "Ask first": [handoffRun({ status: "needs_help", summary: "stuck", question: "Which format?" })] });
     await h.add("Ask first", "feature");
     await h.add("Needs approval", "gated");
     const outcomes = await h.run();
-    expect(outcomes.map((o) => o.kind).sort()).toEqual(["awaiting_approval", "recorded"]);
+    expect(outcomes.map((o) => o.kind)).toEqual(["recorded"]);
     expect((await h.tasks()).map((x) => x.status)).toEqual(["needs_help", "awaiting_approval"]);
     expect(h.runner.requests).toHaveLength(1);
+    // Once approved, the next serve runs it.
+    await applyEvent(h.deps, 2, { type: "approve" });
+    const again = await harness({ "Needs approval": [done("approved work")] }, h.store);
+    await again.run();
+    expect((await again.byName("Needs approval")).status).toBe("done");
+  });
+
+  it("sends a task routed to a profile that no longer exists to needs_help instead of looping", async () => {
+    const h = await harness({});
+    const id = await h.add("Orphaned profile", "feature");
+    await applyEvent(h.deps, id, { type: "route", route: { agent: "claude", profile: "vanished", complexity: "medium", reason: "the profile was deleted since", decidedBy: "override" } });
+    const writes = h.store.writes;
+    await h.run();
+    const task = await h.task(id);
+    expect(task.status).toBe("needs_help");
+    expect(task.history.at(-1)).toMatchObject({ type: "escalate", note: expect.stringContaining('profile "vanished" does not exist') });
+    expect(h.runner.requests).toEqual([]);
+    expect(h.store.writes - writes).toBe(1);
   });
 
   it("does not treat a task waiting to retry as idle: it runs once the clock passes retryAt", async () => {
@@ -193,18 +198,122 @@ describe("serve", () => {
     expect(h.runner.peak).toBe(2);
   });
 
-  it("on abort releases every running attempt and returns", async () => {
+  it("records many results that finish together in few commits", async () => {
+    const children = Array.from({ length: 8 }, (_, i) => ({ key: `c${i}`, title: `child ${i}`, profile: "feature" }));
+    const together = barrier(8);
+    const table: Record<string, Step[]> = { "Fan out": [delegate(children), done("merged")] };
+    for (const c of children) table[c.title] = [async () => (await together(), done(`${c.title} done`))];
+    const h = await harness(table);
+    await h.add("Fan out", "planner");
+    const writes = h.store.writes;
+    await h.run({ parallelism: 8, pollMs: 60_000 });
+    expect((await h.tasks()).every((t) => t.status === "done")).toBe(true);
+    expect(h.runner.peak).toBe(8);
+    const childIds = (await h.tasks()).filter((t) => t.parentId !== undefined).map((t) => t.id);
+    const recording = h.store.messages.filter((m) => childIds.some((id) => m.includes(`task ${id}: done`)));
+    expect(recording.length).toBeLessThanOrEqual(2); // one result per commit would be 8
+    // parent claimed · delegation recorded, children routed and claimed · children recorded · parent recorded
+    expect(h.store.writes - writes).toBeLessThan(2 * childIds.length);
+    expect(h.store.writes - writes).toBeLessThanOrEqual(3 + recording.length);
+  }, 10_000);
+
+  it("runs reviews between rounds: the author is sent back with the notes, then approved", async () => {
+    const h = await harness({
+      "Reviewed change": [done("first try"), done("second try")],
+    });
+    // The reviewer is another agent (codex) on the same title: answer by request instead.
+    const reviews = [verdict("request_changes", "Handle empty rows."), verdict("approve", "Good now.")];
+    const author = h.runner.run.bind(h.runner);
+    h.runner.run = (req, signal) => (req.profile.name === "review" ? (h.runner.requests.push(req), Promise.resolve(reviews.shift()!)) : author(req, signal));
+    const id = await h.add("Reviewed change", "reviewed");
+    const outcomes = await h.run();
+    const task = await h.task(id);
+    expect(task.status).toBe("done");
+    expect(task.history.filter((e) => e.type === "review").map((e) => [e.to, e.note])).toEqual([["retrying", "Handle empty rows."], ["done", "Good now."]]);
+    expect(h.runner.requests.map((r) => [r.agent, r.profile.name])).toEqual([["claude", "reviewed"], ["codex", "review"], ["claude", "reviewed"], ["codex", "review"]]);
+    expect(outcomes.map((o) => o.kind === "recorded" && o.status)).toEqual(["in_review", "retrying", "in_review", "done"]);
+    expect(h.workspaces.live.size).toBe(0);
+  });
+
+  it("on abort claims nothing more, stops every running agent, gives their claims back and returns", async () => {
     const h = await harness(hangUntilAbort);
-    await h.add("Long one", "feature");
-    await h.add("Long two", "feature");
+    for (const title of ["Long one", "Long two", "Long three"]) await h.add(title, "feature");
     const controller = new AbortController();
     const serving = h.run({ parallelism: 2, untilIdle: false, signal: controller.signal });
     await h.runner.started(2);
+    // A loop that kept claiming after the abort would never return: fail its writes after a few, so it does.
+    let writesAfterAbort = 0;
+    h.store.beforeWrite = () => {
+      if (++writesAfterAbort > 5) throw new Error("serve keeps writing after the abort");
+    };
     controller.abort();
     const outcomes = await serving;
+    expect(writesAfterAbort).toBeLessThanOrEqual(2); // the released claims, in one commit or two
     expect(outcomes.map((o) => o.kind)).toEqual(["released", "released"]);
     const tasks = await h.tasks();
-    expect(tasks.map((x) => x.status)).toEqual(["routed", "routed"]);
+    expect(tasks.map((x) => x.status)).toEqual(["routed", "routed", "routed"]);
     expect(tasks.flatMap((x) => x.attempts.map((a) => a.outcome))).toEqual(["released", "released"]);
+    expect(h.runner.requests).toHaveLength(2);
+    expect(h.runner.signals.every((s) => s?.aborted)).toBe(true);
+    expect(h.workspaces.live.size).toBe(0);
   });
+
+  it("backs off when reconcile keeps failing (the ledger cannot be written) instead of hot-looping", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const h = await harness({ Work: [done("finally")] });
+    await h.add("Work", "feature");
+    h.store.failWrites = Number.POSITIVE_INFINITY;
+    const errors: number[] = [];
+    const controller = new AbortController();
+    const serving = h.run({ untilIdle: false, pollMs: 30_000, signal: controller.signal, onEvent: (e) => (e.kind === "error" ? errors.push(Date.now()) : undefined) });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(errors.length).toBeLessThanOrEqual(4); // at 0 s, 2 s and 6 s
+    await vi.advanceTimersByTimeAsync(590_000);
+    const reads = h.store.reads;
+    // Hot-looping would be thousands; with backoff (2 s, 4 s, … capped at 60 s) about fourteen in ten minutes.
+    expect(errors.length).toBeGreaterThanOrEqual(5);
+    expect(errors.length).toBeLessThanOrEqual(20);
+    expect(reads).toBeLessThanOrEqual(3 * errors.length);
+    const gaps = errors.slice(1).map((t, i) => t - errors[i]!);
+    expect(gaps[0]).toBeGreaterThanOrEqual(1000);
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i]!).toBeGreaterThanOrEqual(gaps[i - 1]!);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(60_000);
+    expect(h.runner.requests).toEqual([]);
+    // The store heals: the next round claims and runs the task.
+    h.store.failWrites = 0;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect((await h.tasks())[0]!.status).toBe("done");
+    controller.abort();
+    await vi.advanceTimersByTimeAsync(5_000);
+    await serving;
+  });
+
+  it("untilIdle waits for a task held by another worker's live lease and does not exit until that lease ends", async () => {
+    const h = await harness({ "Held elsewhere": [done("taken over")] });
+    const id = await h.add("Held elsewhere", "feature");
+    await routeTask(h.deps, id);
+    await h.claim(id); // another worker's claim: this serve does not run it
+    const leaseUntil = (await h.task(id)).attempts[0]!.leaseUntil!;
+    const events: ServeEvent[] = [];
+    const waiting = deferred<void>();
+    let finished = false;
+    const serving = h
+      .run({ onEvent: (e) => (events.push(e), e.kind === "waiting" ? waiting.resolve() : undefined) })
+      .finally(() => void (finished = true));
+    await waiting.promise;
+    expect(events.filter((e) => e.kind === "waiting")).toEqual([{ kind: "waiting", id, leaseUntil }]);
+    // Many rounds later it still waits: the lease holds.
+    const reads = h.store.reads;
+    while (h.store.reads < reads + 20 && !finished) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(finished).toBe(false);
+    expect((await h.task(id)).status).toBe("running");
+    expect(h.runner.requests).toEqual([]);
+    // The other worker vanished: its lease lapses, the task is retried here, and serve returns.
+    h.clock.advance(5 * 60_000 + 1);
+    await serving;
+    const task = await h.task(id);
+    expect(task.status).toBe("done");
+    expect(task.attempts.map((a) => a.outcome)).toEqual(["lease_expired", "success"]);
+    expect(events.filter((e) => e.kind === "waiting")).toHaveLength(1); // said once, not every round
+  }, 5_000);
 });
