@@ -64,8 +64,7 @@ export interface ReconcileResult {
 
 /** Triggers whose reconcile routes every new task (the CLI's own verbs route only when asked). */
 function routesNewTasks(trigger: Trigger): boolean {
-  if (trigger.kind === "cli") return trigger.command.verb === "serve";
-  return trigger.kind === "tick" || trigger.kind === "issue";
+  return trigger.kind !== "cli" || trigger.command.verb === "serve";
 }
 
 /**
