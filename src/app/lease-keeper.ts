@@ -1,9 +1,8 @@
 import { RouterError } from "../core/errors.ts";
 import { renewLease } from "../core/ledger/lease.ts";
-import type { Log } from "../core/ports.ts";
+import type { Log, Timer } from "../core/ports.ts";
 import type { AppDeps } from "./app-deps.ts";
 import { logOf, mutateOptionsOf } from "./app-deps.ts";
-import type { Timer } from "../core/ports.ts";
 import { mutateLedger } from "./mutate-ledger.ts";
 
 /**

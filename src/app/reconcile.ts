@@ -107,8 +107,10 @@ export async function reconcile(trigger: Trigger, deps: ReconcileDeps, opts: Rec
   // Routes are decided before the commit (the classifier is a network call), for the tasks that the
   // plan leaves new; a task created in a retried write may get another id and is routed next time.
   const snapshot = await deps.store.read();
-  const preview = planReconcile(input(snapshot.ledger, new Map()));
-  const decisions = await decideRoutes(deps, trigger, preview.ledger, dryRun);
+  // Only a trigger that routes needs the preview (which tasks the plan leaves new); serve's hot
+  // loop otherwise plans once.
+  const routing = routesNewTasks(trigger) || (trigger.kind === "cli" && trigger.command.verb === "route");
+  const decisions = routing ? await decideRoutes(deps, trigger, planReconcile(input(snapshot.ledger, new Map())).ledger, dryRun) : new Map<number, RouteDecision>();
   const routes = new Map([...decisions].map(([id, d]) => [id, d.route]));
 
   let decided: ReconcilePlan;

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CLI_ENV, ok } from "../support/cli.ts";
-import { makeRepo, removeTempDirs, tempDir } from "../support/git-repo.ts";
+import { commandAgentRepo, removeTempDirs, tempDir } from "../support/git-repo.ts";
 
 afterAll(removeTempDirs);
 
@@ -28,25 +28,14 @@ function footprint(repo: string, track: string): string {
 
 describe("--dry-run over the CLI scenario suite", () => {
   it("writes no commit, runs no agent and changes no worktree, while the plan lists what a real run would do", async () => {
-    const repo = makeRepo();
+    const tracked = `{ type: command, command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(AGENT)}], env: [TRACK_DIR, AGENT_SLEEP_MS] }`;
+    const repo = commandAgentRepo({ tracked }, "tracked");
     const track = tempDir();
+    // A profile that waits for approval, committed like the config.
     mkdirSync(join(repo, ".github/agent-router/profiles"), { recursive: true });
-    writeFileSync(
-      join(repo, ".github/agent-router.yml"),
-      [
-        "agents:",
-        "  claude: { enabled: false }",
-        "  codex: { enabled: false }",
-        "  opencode: { enabled: false }",
-        `  tracked: { type: command, command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(AGENT)}], env: [TRACK_DIR, AGENT_SLEEP_MS] }`,
-        "router:",
-        "  fallback: { agent: tracked, profile: feature }",
-        "",
-      ].join("\n"),
-    );
     writeFileSync(join(repo, ".github/agent-router/profiles/gated.yml"), "name: gated\ndescription: d\nrole: r\ninstructions: i\napproval: before_run\n");
     execFileSync("git", ["add", "."], { cwd: repo, env: CLI_ENV });
-    execFileSync("git", ["commit", "-qm", "config"], { cwd: repo, env: CLI_ENV });
+    execFileSync("git", ["commit", "-qm", "gated profile"], { cwd: repo, env: CLI_ENV });
     CLI_ENV["TRACK_DIR"] = track; // this file's CLI runs only
     CLI_ENV["AGENT_SLEEP_MS"] = "100";
     // 1 new, 2 routed, 3 gated and awaiting approval, 4 cancelled.

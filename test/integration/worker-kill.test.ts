@@ -2,13 +2,13 @@
 // its agent runs leaves the agent behind (the checker sees it), and the next `serve` stops that
 // agent's whole process group before it retries the task, so two agents never run for one task.
 // SIGINT/SIGTERM stop agents and give claims back; a second signal kills them at once.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { Task } from "../../src/core/ledger/task.ts";
 import { CLI_ENV, ok } from "../support/cli.ts";
-import { makeRepo, removeTempDirs, tempDir } from "../support/git-repo.ts";
+import { commandAgentRepo, removeTempDirs, tempDir } from "../support/git-repo.ts";
 import { built } from "../support/processes.ts";
 
 const AGENT = join(import.meta.dirname, "../fixtures/agents/tracked-agent.mjs");
@@ -50,36 +50,18 @@ async function until(what: string, check: () => boolean, ms = 20_000): Promise<v
   }
 }
 
-/** A repository whose only agent is the tracked agent, with a short lease. */
+/** A repository whose only agent is the tracked agent. */
 function trackedRepo(): { repo: string; track: string } {
-  const repo = makeRepo();
-  const track = tempDir();
-  mkdirSync(join(repo, ".github"), { recursive: true });
-  writeFileSync(
-    join(repo, ".github/agent-router.yml"),
-    [
-      "agents:",
-      "  claude: { enabled: false }",
-      "  codex: { enabled: false }",
-      "  opencode: { enabled: false }",
-      `  tracked: { type: command, command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(AGENT)}], env: [TRACK_DIR, AGENT_SLEEP_MS] }`,
-      "router:",
-      "  fallback: { agent: tracked, profile: feature }",
-      "execution: { retryBaseSeconds: 1, retryCapSeconds: 1 }",
-      "",
-    ].join("\n"),
-  );
-  execFileSync("git", ["add", "."], { cwd: repo, env: CLI_ENV });
-  execFileSync("git", ["commit", "-qm", "config"], { cwd: repo, env: CLI_ENV });
-  return { repo, track };
+  const tracked = `{ type: command, command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(AGENT)}], env: [TRACK_DIR, AGENT_SLEEP_MS, AGENT_STUBBORN] }`;
+  return { repo: commandAgentRepo({ tracked }, "tracked", ["execution: { retryBaseSeconds: 1, retryCapSeconds: 1 }"]), track: tempDir() };
 }
 
-function startCli(repo: string, track: string, sleepMs: number, ...args: string[]): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, [built("cli"), ...args], { cwd: repo, env: { ...CLI_ENV, TRACK_DIR: track, AGENT_SLEEP_MS: String(sleepMs) }, stdio: ["ignore", "pipe", "pipe"] });
+function startCli(repo: string, track: string, sleepMs: number, args: string[], env: Record<string, string> = {}): ChildProcess & { output: () => string } {
+  const child = spawn(process.execPath, [built("cli"), ...args], { cwd: repo, env: { ...CLI_ENV, TRACK_DIR: track, AGENT_SLEEP_MS: String(sleepMs), ...env }, stdio: ["ignore", "pipe", "pipe"] });
   started.push(child.pid!);
   let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
   return Object.assign(child, { output: () => out });
 }
 
@@ -106,7 +88,7 @@ describe("a worker that cannot be orphaned or doubled", () => {
   it("serve killed with SIGKILL leaves its agent; the next serve stops the agent's group before it retries the task", async () => {
     const { repo, track } = trackedRepo();
     await ok(repo, "add", "Long job");
-    const first = startCli(repo, track, 60_000, "serve", "--until-idle");
+    const first = startCli(repo, track, 60_000, ["serve", "--until-idle"]);
     await until("the first agent to start", () => trail(track).starts.length === 1);
     first.kill("SIGKILL");
     await exited(first);
@@ -120,7 +102,7 @@ describe("a worker that cannot be orphaned or doubled", () => {
     expect(listed.stdout).toMatch(/task 1 is held by a worker \(attempt 1, tracked\) whose lease ends at /);
     expect(alive(orphan!.pid)).toBe(true);
 
-    const second = startCli(repo, track, 200, "serve", "--until-idle");
+    const second = startCli(repo, track, 200, ["serve", "--until-idle"]);
     const { code } = await exited(second);
     expect(code, second.output()).toBe(0);
     expect(second.output()).toContain(`stopped agent process group ${orphan!.pid} of task 1, left running by a worker that died`);
@@ -140,7 +122,7 @@ describe("a worker that cannot be orphaned or doubled", () => {
   it("serve stops its agent on SIGTERM and gives the claim back; a second SIGINT kills at once", async () => {
     const { repo, track } = trackedRepo();
     await ok(repo, "add", "Polite stop");
-    const worker = startCli(repo, track, 60_000, "serve");
+    const worker = startCli(repo, track, 60_000, ["serve"]);
     await until("the agent to start", () => trail(track).starts.length === 1);
     worker.kill("SIGTERM");
     const { code } = await exited(worker);
@@ -152,14 +134,15 @@ describe("a worker that cannot be orphaned or doubled", () => {
     expect(task.status).toBe("routed");
     expect(task.attempts.map((a) => a.outcome)).toEqual(["released"]);
 
-    // The agent ignores nothing here, but the worker waits for it to stop: a second signal does not wait.
-    const again = startCli(repo, track, 60_000, "run", "1");
+    // A stubborn agent ignores SIGTERM, so the worker would wait out the kill grace: a second signal does not wait.
+    const again = startCli(repo, track, 60_000, ["run", "1"], { AGENT_STUBBORN: "1" });
     await until("the second agent to start", () => trail(track).starts.length === 2);
     again.kill("SIGINT");
     await until("the first SIGINT to be seen", () => again.output().includes("stopping"));
     again.kill("SIGINT");
     const second = await exited(again);
-    expect(second.code, again.output()).not.toBe(null);
+    expect(second.code, again.output()).toBe(130);
+    expect(again.output()).toContain("SIGINT again: agents killed");
     const agent2 = trail(track).starts[1]!;
     await until("the second agent to die", () => !alive(agent2.pid) && !alive(agent2.child), 5000);
     expect(trail(track).doubles).toBe(0);

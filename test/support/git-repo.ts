@@ -66,3 +66,18 @@ export function dirWith(files: Record<string, string>): string {
   }
   return root;
 }
+
+/**
+ * A repository whose only enabled agents are the given command agents (built-ins disabled), with
+ * `fallback` as the fallback route's agent and `extra` config lines appended; committed.
+ * `agents` maps a name to its YAML value, e.g. `{ type: command, command: [node, agent.mjs] }`.
+ */
+export function commandAgentRepo(agents: Record<string, string>, fallback: string, extra: string[] = []): string {
+  const repo = makeRepo();
+  mkdirSync(join(repo, ".github"), { recursive: true });
+  const lines = ["agents:", "  claude: { enabled: false }", "  codex: { enabled: false }", "  opencode: { enabled: false }", ...Object.entries(agents).map(([name, value]) => `  ${name}: ${value}`), "router:", `  fallback: { agent: ${fallback}, profile: feature }`, ...extra, ""];
+  writeFileSync(join(repo, ".github/agent-router.yml"), lines.join("\n"));
+  sh(repo, "add", ".");
+  sh(repo, "commit", "-qm", "config");
+  return repo;
+}
