@@ -112,6 +112,23 @@ export class LocalExecutor implements Executor {
   }
 
   /** Resolves once nothing runs any more. */
+  /**
+   * A backoff pause: returns after `ms`, or at once on abort. Unlike `wait`, finished results do not
+   * cut it short: they are exactly what could not be written, and hurrying back is a hot loop.
+   */
+  pause(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+
   async settle(): Promise<void> {
     while (this.running.size > 0) await this.wait(60_000);
   }

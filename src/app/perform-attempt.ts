@@ -36,7 +36,12 @@ export async function performAttempt(deps: AppDeps, io: WorkerIo, work: { taskId
   const onOuterAbort = (): void => controller.abort();
   signal?.addEventListener("abort", onOuterAbort, { once: true });
   if (signal?.aborted) controller.abort();
-  const lease = new LeaseKeeper(deps, id, key, held.leaseUntil, io.timer, () => controller.abort());
+  // Why the lease keeper stopped the agent (claim lost, lease about to lapse): its partial work never lands.
+  let lostWhy: string | undefined;
+  const lease = new LeaseKeeper(deps, id, key, held.leaseUntil, io.timer, (why) => {
+    lostWhy = why;
+    controller.abort();
+  });
   let prepared = false;
   try {
     if (controller.signal.aborted) return released(id, key, signal);
@@ -58,6 +63,12 @@ export async function performAttempt(deps: AppDeps, io: WorkerIo, work: { taskId
     if (signal?.aborted) return released(id, key, signal);
     // Work of an attempt that is no longer current (cancelled, taken over) never lands on the branch;
     // its result is still handed back and recorded as stale.
+    if (lostWhy !== undefined) {
+      // The lease lapsed (or was about to) without a renewal: whoever retries this task may already be
+      // working from the branch, so the stopped agent's partial work is discarded and the claim given back.
+      log.warn("the lease could not be kept; the stopped agent's work is discarded", { why: lostWhy });
+      return { kind: "released", taskId: id, key, reason: `the agent was stopped: ${lostWhy}` };
+    }
     const now = heldAttempt(findTask((await deps.store.read()).ledger, id), key);
     if ("lost" in now) {
       log.warn("attempt no longer current; its work is discarded", { why: now.why });

@@ -88,7 +88,8 @@ export async function serve(deps: ReconcileDeps, io: WorkerIo, opts: ServeOption
       log.error("reconcile failed; backing off", { error: message, failures });
       say({ kind: "error", id: 0, message });
       if (stopping && exec.size === 0 && failures >= 3) break;
-      await exec.wait(Math.min(60_000, 1000 * 2 ** Math.min(failures, 6)), stopping ? undefined : opts.signal);
+      // Stopping (the signal has fired): short pauses, so the released claims are written soon after the ledger heals.
+      await exec.pause(stopping ? Math.min(5000, 1000 * failures) : Math.min(60_000, 1000 * 2 ** Math.min(failures, 6)), stopping ? undefined : opts.signal);
       continue;
     }
     titles = r.ledger;

@@ -91,7 +91,8 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     outcome = { kind: "duplicate", deliveryId: delivery };
   } else {
     outcome = applyTrigger(d, input);
-    if (delivery !== undefined) {
+    // An ignored delivery changes nothing, so a redelivery is ignored again: no need to remember it (nor a commit).
+    if (delivery !== undefined && outcome.kind !== "ignored") {
       const cutoff = new Date(Date.parse(ctx.now) - DELIVERY_TTL_DAYS * 86_400_000).toISOString();
       d.ledger = { ...d.ledger, deliveries: [...d.ledger.deliveries.filter((x) => x.at >= cutoff), { id: delivery, at: ctx.now }] };
       d.lines.push(`delivery ${delivery}`);

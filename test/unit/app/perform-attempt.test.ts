@@ -8,6 +8,7 @@ import { failuresInBudget } from "../../../src/core/ledger/transition.ts";
 import type { RunFn, Script } from "../../fakes/fake-agent-runner.ts";
 import { deferred, failedRun, garbageRun, handoffRun, hangUntilAbort } from "../../fakes/fake-agent-runner.ts";
 import { FakeWorkspaces, MemoryRepoFiles } from "../../fakes/fake-workspaces.ts";
+import { InstrumentedLedgerStore } from "../../fakes/instrumented-ledger-store.ts";
 import { settle } from "../../fakes/manual-timer.ts";
 import type { AppHarness } from "../../support/app.ts";
 import { appHarness, gatedProfile, T0, testRouting } from "../../support/app.ts";
@@ -290,6 +291,28 @@ describe("performAttempt", () => {
     const profiles = new Map([...h.io.profiles].filter(([name]) => name !== "feature"));
     expect(await performAttempt(h.deps, { ...h.io, profiles }, claim)).toMatchObject({ kind: "router_error", message: 'profile "feature" does not exist' });
     expect(h.workspaces.prepared).toEqual([]);
+  });
+
+  // Regression (was a bug, fixed): when the heartbeat could not renew a lease about to lapse, the agent was
+  // stopped, yet its partial work was committed to the task branch, where the retry may already be working.
+  it("a lease that could not be renewed stops the agent, commits none of its work and gives the claim back", async () => {
+    const store = new InstrumentedLedgerStore();
+    const h = appHarness(await testRouting(), { scripts: { claude: [hangUntilAbort] }, store });
+    const id = await h.add("Long run");
+    const claim = await h.claim(id);
+    const running = performAttempt(h.deps, h.io, claim);
+    await h.runner.started(1);
+    store.failWrites = Number.POSITIVE_INFINITY;
+    // Two beats fail; by the second the lease (5 min, a beat every 100 s) ends before the next beat could help.
+    for (let i = 0; i < 2; i++) {
+      h.clock.advance(100_000);
+      await h.timer.fire();
+    }
+    expect(h.runner.signals[0]?.aborted).toBe(true);
+    const out = await running;
+    expect(out).toMatchObject({ kind: "released", taskId: id, key: claim.key });
+    expect((out as { reason: string }).reason).toMatch(/^the agent was stopped: the lease ends at .* and could not be renewed/);
+    expect(h.workspaces.commits).toEqual([]);
   });
 
   it("keeps the lease alive on the injected timer while the agent runs and stops the heartbeat after, and prunes run folders", async () => {

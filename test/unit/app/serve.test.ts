@@ -288,6 +288,47 @@ describe("serve", () => {
     await serving;
   });
 
+  // Regression (was a bug, fixed): the backoff returned at once while a finished result waited to be
+  // written, so a ledger outage with a result in hand was a hot loop of failing reconciles.
+  it("backs off also while a finished result waits to be written", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    const finish = deferred<void>();
+    const h = await harness({
+      Work: [
+        async () => {
+          await finish.promise;
+          return done("finished during the outage");
+        },
+      ],
+    });
+    await h.add("Work", "feature");
+    const controller = new AbortController();
+    const errors: number[] = [];
+    const serving = h.run({
+      untilIdle: false,
+      pollMs: 30_000,
+      signal: controller.signal,
+      // A hot loop would never let the fake clock move on: stop it after a bounded number of errors.
+      onEvent: (e) => {
+        if (e.kind === "error" && errors.push(Date.now()) > 50) controller.abort();
+      },
+    });
+    await h.runner.started(1);
+    h.store.failWrites = Number.POSITIVE_INFINITY;
+    finish.resolve();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(errors.length).toBeGreaterThanOrEqual(2);
+    expect(errors.length).toBeLessThanOrEqual(4); // at 0 s, 2 s and 6 s
+    expect(controller.signal.aborted).toBe(false);
+    // The result is kept through the outage and written once the store heals.
+    h.store.failWrites = 0;
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect((await h.tasks())[0]!.status).toBe("done");
+    controller.abort();
+    await vi.advanceTimersByTimeAsync(5_000);
+    await serving;
+  });
+
   it("untilIdle waits for a task held by another worker's live lease and does not exit until that lease ends", async () => {
     const h = await harness({ "Held elsewhere": [done("taken over")] });
     const id = await h.add("Held elsewhere", "feature");

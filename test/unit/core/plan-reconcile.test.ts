@@ -263,11 +263,15 @@ describe("planReconcile: issues and delivery dedupe", () => {
     expect(replay.outcome).toEqual({ kind: "duplicate", deliveryId: "d-1" });
     expect(replay.ledger).toBe(first.ledger);
     expect(replay.lines).toEqual([]);
-    // A new delivery for the same issue is recorded, but makes no second task.
+    // A new delivery for the same issue makes no second task; being ignored, it is not remembered either,
+    // so it writes nothing (a redelivery is ignored again).
     const again = planReconcile(input(first.ledger, { trigger: opened("d-2") }, 1));
     expect(again.outcome).toEqual({ kind: "ignored", why: "issue #7 already has task 1" });
-    expect(again.ledger.tasks).toHaveLength(1);
-    expect(again.ledger.deliveries.map((d) => d.id)).toEqual(["d-1", "d-2"]);
+    expect(again.ledger).toBe(first.ledger);
+    expect(again.lines).toEqual([]);
+    // A delivery that changes something is remembered.
+    const closed = planReconcile(input(first.ledger, { trigger: { ...opened("d-3"), action: "closed" } }, 1));
+    expect(closed.ledger.deliveries.map((d) => d.id)).toEqual(["d-1", "d-3"]);
   });
 
   it(`forgets deliveries older than ${DELIVERY_TTL_DAYS} days when it records a new one`, () => {
@@ -275,11 +279,11 @@ describe("planReconcile: issues and delivery dedupe", () => {
     const now = Date.parse(ctxAt(0).now);
     const at = (ms: number): string => new Date(ms).toISOString();
     const ledger: Ledger = { ...emptyLedger(), deliveries: [{ id: "old", at: at(now - 7 * day - 1) }, { id: "edge", at: at(now - 7 * day) }, { id: "recent", at: at(now - day) }] };
-    const plan = planReconcile(input(ledger, { trigger: { ...opened("new"), action: "edited" } }));
-    expect(plan.outcome).toMatchObject({ kind: "ignored" });
+    const plan = planReconcile(input(ledger, { trigger: opened("new") }));
+    expect(plan.outcome).toMatchObject({ kind: "created" });
     expect(plan.ledger.deliveries.map((d) => d.id)).toEqual(["edge", "recent", "new"]);
     // A replay of a forgotten delivery is handled again (it is past any redelivery window).
-    expect(planReconcile(input(plan.ledger, { trigger: opened("old") })).outcome).toMatchObject({ kind: "created" });
+    expect(planReconcile(input(plan.ledger, { trigger: opened("old", 8) })).outcome).toMatchObject({ kind: "created" });
   });
 
   it("closing the issue cancels its live task; an issue without the trigger label is ignored", () => {
