@@ -3,6 +3,8 @@ import type { Profile } from "../core/config/profile.ts";
 import type { TransitionContext } from "../core/ledger/events.ts";
 import type { AgentRunner, Backoff, Classifier, Clock, LedgerStore, Log, RepoFiles, RunFolders, Timer, Workspaces } from "../core/ports.ts";
 import type { RoutingSetup } from "../core/routing/decide-route.ts";
+import type { Redact } from "../core/secrets/redact.ts";
+import { redactTokens } from "../core/secrets/redact.ts";
 import type { MutateOptions } from "./mutate-ledger.ts";
 
 /** Everything a command needs from the outside, built by an entrypoint. */
@@ -19,6 +21,11 @@ export interface AppDeps {
   conflictBaseDelayMs?: number;
   /** Structured logs; silent when absent. */
   log?: Log;
+  /**
+   * Removes secrets (token shapes and the values of the secrets in the router's environment) from
+   * text an agent wrote, before it is recorded; token shapes only when absent.
+   */
+  redact?: Redact;
 }
 
 /** What reconcile needs beyond AppDeps: how to route, and the attempt key formula. */
@@ -67,6 +74,10 @@ export function mutateOptionsOf(deps: AppDeps): MutateOptions {
 const quiet = (): void => undefined;
 /** A Log that drops everything. */
 export const silentLog: Log = { debug: quiet, info: quiet, warn: quiet, error: quiet, child: () => silentLog };
+
+export function redactOf(deps: AppDeps): Redact {
+  return deps.redact ?? redactTokens;
+}
 
 export function logOf(deps: AppDeps): Log {
   return deps.log ?? silentLog;

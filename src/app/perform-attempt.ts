@@ -5,7 +5,7 @@ import { heldAttempt } from "../core/ledger/lease.ts";
 import type { AgentRun, AgentRunRequest } from "../core/ports.ts";
 import type { AttemptResult } from "../core/reconcile/attempt-result.ts";
 import type { AppDeps, WorkerIo } from "./app-deps.ts";
-import { logOf } from "./app-deps.ts";
+import { logOf, redactOf } from "./app-deps.ts";
 import { planTaskBundle } from "./build-context.ts";
 import { LeaseKeeper } from "./lease-keeper.ts";
 
@@ -75,7 +75,7 @@ export async function performAttempt(deps: AppDeps, io: WorkerIo, work: { taskId
       return { kind: "ran", taskId: id, key, record: run.record, handoff };
     }
     const summary = handoff.ok ? handoff.handoff.summary : run.record.ok ? "no valid handoff" : (run.record.failure ?? "failed");
-    const committed = await io.workspaces.commit(id, key, `agent-router: task ${id}, attempt by ${held.agent}\n\n${summary.slice(0, 2000)}\n\nAgent-Router-Attempt: ${key}`);
+    const committed = await io.workspaces.commit(id, key, `agent-router: task ${id}, attempt by ${held.agent}\n\n${redactOf(deps)(summary.slice(0, 2000))}\n\nAgent-Router-Attempt: ${key}`);
     if (committed && "conflict" in committed) return { kind: "router_error", taskId: id, key, message: `the branch of task ${id} moved while this attempt ran; its work was not committed` };
     log.info("agent finished", { ok: run.record.ok, durationMs: run.record.durationMs, committed: committed?.commit ?? null });
     return { kind: "ran", taskId: id, key, record: run.record, handoff };

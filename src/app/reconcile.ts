@@ -11,7 +11,8 @@ import type { RouteDecision } from "../core/routing/decide-route.ts";
 import { decideRoute, mentionedPaths } from "../core/routing/decide-route.ts";
 import type { Ledger } from "../core/ledger/ledger.ts";
 import type { ReconcileDeps, WorkerIo } from "./app-deps.ts";
-import { contextOf, logOf, mutateOptionsOf } from "./app-deps.ts";
+import { contextOf, logOf, mutateOptionsOf, redactOf } from "./app-deps.ts";
+import { redactDeep } from "../core/secrets/redact.ts";
 import { planTaskBundle } from "./build-context.ts";
 import { mutateLedger } from "./mutate-ledger.ts";
 import type { PerformOutcome } from "./perform-attempt.ts";
@@ -76,7 +77,9 @@ function routesNewTasks(trigger: Trigger): boolean {
 export async function reconcile(trigger: Trigger, deps: ReconcileDeps, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
   const log = logOf(deps).child({ trigger: describeTrigger(trigger) });
   const dryRun = opts.dryRun === true;
-  const results = [...(opts.results ?? [])];
+  // Results carry what agents wrote (summaries, errors, questions, notes): redacted before anything is recorded.
+  const redact = redactOf(deps);
+  const results = (opts.results ?? []).map((r) => redactDeep(r, redact));
   const plan: string[] = [];
   let work: PerformOutcome | undefined;
   if (trigger.kind === "work") {
@@ -85,7 +88,7 @@ export async function reconcile(trigger: Trigger, deps: ReconcileDeps, opts: Rec
     else {
       work = await performAttempt(deps, opts.worker, { taskId: trigger.taskId, key: trigger.key }, opts.signal);
       if (work.kind === "not_mine") log.warn("not performing an attempt this worker was not given", { why: work.why });
-      else results.push(work);
+      else results.push(redactDeep(work, redact));
     }
   }
 
@@ -111,7 +114,8 @@ export async function reconcile(trigger: Trigger, deps: ReconcileDeps, opts: Rec
   // loop otherwise plans once.
   const routing = routesNewTasks(trigger) || (trigger.kind === "cli" && trigger.command.verb === "route");
   const decisions = routing ? await decideRoutes(deps, trigger, planReconcile(input(snapshot.ledger, new Map())).ledger, dryRun) : new Map<number, RouteDecision>();
-  const routes = new Map([...decisions].map(([id, d]) => [id, d.route]));
+  // A route's reasons may quote the classifier's answer: redacted like an agent's text.
+  const routes = new Map([...decisions].map(([id, d]) => [id, redactDeep(d.route, redact)]));
 
   let decided: ReconcilePlan;
   let written = false;

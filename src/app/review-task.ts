@@ -7,7 +7,8 @@ import type { TaskEvent } from "../core/ledger/events.ts";
 import { transition } from "../core/ledger/transition.ts";
 import type { RunOutcome } from "../core/reconcile/attempt-result.ts";
 import type { AppDeps, WorkerIo } from "./app-deps.ts";
-import { contextOf, logOf, mutateOptionsOf } from "./app-deps.ts";
+import { contextOf, logOf, mutateOptionsOf, redactOf } from "./app-deps.ts";
+import { redactDeep } from "../core/secrets/redact.ts";
 import { planTaskBundle } from "./build-context.ts";
 import { mutateLedger } from "./mutate-ledger.ts";
 
@@ -43,14 +44,16 @@ export async function reviewTask(deps: AppDeps, id: number, io: WorkerIo, opts: 
     }
     if (prepared instanceof Error) {
       logOf(deps).error("review could not be prepared", { taskId: id, error: prepared.message });
-      return escalate(deps, id, `the review could not be prepared: ${prepared.message.split("\n")[0]?.slice(0, 300) ?? ""}`);
+      return escalate(deps, id, redactOf(deps)(`the review could not be prepared: ${prepared.message.split("\n")[0]?.slice(0, 300) ?? ""}`));
     }
     const model = deps.config.agents[reviewer]?.models?.[task.route?.complexity ?? "medium"];
     try {
       const run = await io.runner.run({ taskId: id, key, agent: reviewer, ...(model ? { model } : {}), profile: reviewProfile, bundle: prepared.bundle, workdir: prepared.path, timeoutMs: reviewProfile.timeoutMinutes * 60_000 }, opts.signal);
       if (opts.signal?.aborted) return { taskId: id, kind: "released" };
-      record = run.record;
-      event = settleReview(task, reviewer, run.record, readHandoff(run.handoffText, run.record.finalText), authorProfile);
+      // What the reviewer wrote is redacted before it is recorded, like an attempt's result.
+      const redact = redactOf(deps);
+      record = redactDeep(run.record, redact);
+      event = redactDeep(settleReview(task, reviewer, run.record, readHandoff(run.handoffText, run.record.finalText), authorProfile), redact);
     } finally {
       await io.workspaces.remove(id, key);
     }

@@ -20,6 +20,8 @@ import { pinoLog } from "../../adapters/log-pino/pino-log.ts";
 import { attemptKey, newBoundary, newTraceId, systemBackoff, systemClock, systemTimer } from "../../adapters/system/system.ts";
 import { gitWorktrees } from "../../adapters/workspace-git/git-worktrees.ts";
 import type { CliIo } from "./cli-io.ts";
+import type { Redact } from "../../core/secrets/redact.ts";
+import { makeRedactor, secretValuesOf } from "../../core/secrets/redact.ts";
 
 export interface CliContext {
   root: string;
@@ -31,11 +33,11 @@ export interface CliContext {
 const LOG_LEVELS = ["debug", "info", "warn", "error", "silent"] as const;
 
 /** JSON log lines on stderr (human-readable on a terminal); level from AGENT_ROUTER_LOG, default warn. */
-function cliLog(io: CliIo, traceId: string): Log {
+function cliLog(io: CliIo, traceId: string, redact: Redact): Log {
   const wanted = io.env["AGENT_ROUTER_LOG"] ?? "warn";
   const level = (LOG_LEVELS as readonly string[]).includes(wanted) ? (wanted as (typeof LOG_LEVELS)[number]) : "warn";
   const stderr = io.stderr ?? { write: (t: string) => io.err(t.replace(/\n$/, "")) };
-  return pinoLog({ traceId, level, destination: stderr, pretty: stderr.isTTY === true });
+  return pinoLog({ traceId, level, destination: stderr, pretty: stderr.isTTY === true, redact });
 }
 
 /** Finds the repository, loads its config (from the working tree: this is the local CLI) and wires the local adapters. */
@@ -54,6 +56,8 @@ export async function buildCliContext(cwd: string, opts: { allowInvalidConfig?: 
   }
   const store = new GitLedgerStore({ cwd: root, branch: loaded.config.ledger.branch, path: loaded.config.ledger.path });
   const traceId = newTraceId();
+  // The secrets this process holds (tokens, keys) never reach the ledger, a commit or a log, even when an agent echoes them.
+  const redact = makeRedactor(secretValuesOf(opts.io?.env ?? process.env));
   const deps: AppDeps = {
     store,
     clock: systemClock,
@@ -62,7 +66,8 @@ export async function buildCliContext(cwd: string, opts: { allowInvalidConfig?: 
     traceId,
     actor: `cli:${userInfo().username}`,
     conflictBaseDelayMs: 100,
-    ...(opts.io ? { log: cliLog(opts.io, traceId) } : {}),
+    redact,
+    ...(opts.io ? { log: cliLog(opts.io, traceId, redact) } : {}),
   };
   return { root, loaded, store, deps };
 }
