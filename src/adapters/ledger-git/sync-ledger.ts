@@ -106,25 +106,55 @@ async function mergeCommit(store: GitLedgerStore, o: SyncOptions, local: string,
   return { commit, renumbered: [...merged.renumbered] };
 }
 
+/** What one round decided under the writer lock: finished, or a commit the local branch now holds and the remote should get. */
+type Step = { done: SyncAction; head: string | null } | { push: string; merged: boolean; renumbered: [number, number][] } | { retry: true };
+
+/** `first` then `then`: a local task renumbered twice (a merge whose push was rejected) maps to where it ended. */
+function compose(first: [number, number][], then: [number, number][]): [number, number][] {
+  const next = new Map(then);
+  const chained = first.map(([a, b]): [number, number] => [a, next.get(b) ?? b]);
+  const seen = new Set(first.map(([, b]) => b));
+  return [...chained, ...then.filter(([a]) => !seen.has(a))].filter(([a, b]) => a !== b);
+}
+
+/**
+ * Decides one round against the fetched remote head, holding the local writer lock so no local
+ * write lands between reading the local head and moving it. A merge is compare-and-swapped into the
+ * local branch here, before anything is pushed: the remote only ever gets a commit the local branch
+ * already holds, so it can never hold renumbered tasks the local branch does not know.
+ */
+async function decide(store: GitLedgerStore, o: SyncOptions, remote: string | null): Promise<Step> {
+  return store.exclusive(async (): Promise<Step> => {
+    const local = await store.head();
+    if (local === remote) return { done: local === null ? "nothing" : "up-to-date", head: local };
+    if (local === null || (remote !== null && (await isAncestor(o.cwd, local, remote)))) {
+      const moved = await store.compareAndSwap(remote as string, local, `sync: fast-forward to ${o.remote}/${o.branch}`);
+      return moved ? { done: "pulled", head: remote } : { retry: true };
+    }
+    if (remote === null || (await isAncestor(o.cwd, remote, local))) return { push: local, merged: false, renumbered: [] };
+    const { commit, renumbered } = await mergeCommit(store, o, local, remote);
+    return (await store.compareAndSwap(commit, local, "sync: merge")) ? { push: commit, merged: true, renumbered } : { retry: true };
+  });
+}
+
 /**
  * Brings the local ledger branch and the remote's together without ever forcing: fast-forwards
- * whichever side is behind; when both moved, merges task by task and pushes the merge. A push the
- * remote rejects (someone else pushed first) starts over, with full-jitter backoff.
+ * whichever side is behind; when both moved, merges task by task into the local branch first and
+ * then pushes the merge. A push the remote rejects (someone else pushed first) starts over and
+ * merges again, with full-jitter backoff. Must not be called while holding `store.exclusive`.
  */
 export async function syncLedger(store: GitLedgerStore, o: SyncOptions): Promise<SyncResult> {
   const maxTries = o.maxTries ?? 10;
+  let merged = false;
+  let renumbered: [number, number][] = [];
   for (let tries = 1; tries <= maxTries; tries++) {
     const remote = await fetchRemote(store, o);
-    const local = await store.head();
-    const done = (action: SyncAction, head: string | null, renumbered: [number, number][] = []): SyncResult => ({ action, head, tries, renumbered });
-    if (local === remote) return done(local === null ? "nothing" : "up-to-date", local);
-    if (local === null || (remote !== null && (await isAncestor(o.cwd, local, remote)))) {
-      if (await store.compareAndSwap(remote as string, local, `sync: fast-forward to ${o.remote}/${o.branch}`)) return done("pulled", remote);
-    } else if (remote === null || (await isAncestor(o.cwd, remote, local))) {
-      if (await push(o, local)) return done("pushed", local);
-    } else {
-      const { commit, renumbered } = await mergeCommit(store, o, local, remote);
-      if ((await push(o, commit)) && (await store.compareAndSwap(commit, local, "sync: merge"))) return done("merged", commit, renumbered);
+    const step = await decide(store, o, remote);
+    if ("done" in step) return { action: step.done === "up-to-date" && merged ? "merged" : step.done, head: step.head, tries, renumbered };
+    if ("push" in step) {
+      merged ||= step.merged;
+      renumbered = compose(renumbered, step.renumbered);
+      if (await push(o, step.push)) return { action: merged ? "merged" : "pushed", head: step.push, tries, renumbered };
     }
     if (tries < maxTries) await o.backoff.sleep(o.backoff.random() * Math.min(2_000, 50 * 2 ** (tries - 1)));
   }

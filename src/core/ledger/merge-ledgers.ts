@@ -34,8 +34,10 @@ function remapTask(task: Task, map: ReadonlyMap<number, number>): Task {
 
 /**
  * Three-way merge of two ledgers that diverged from `base`, task by task: a task changed on one
- * side only takes that side's version; tasks created locally are appended with fresh ids after the
- * remote's (references to them remapped); a task changed on both sides differently is a conflict.
+ * side only takes that side's version; a task one side archived (gone from its hot file) and the
+ * other left as it was stays archived; tasks created locally are appended with fresh ids after the
+ * remote's (references to them remapped, jobs' `activeTaskId` included); a task changed on both
+ * sides differently, or archived on one side and changed on the other, is a conflict.
  */
 export function mergeLedgers(base: Ledger | null, local: Ledger, remote: Ledger): MergeResult {
   const baseById = new Map((base?.tasks ?? []).map((t) => [t.id, t]));
@@ -54,16 +56,28 @@ export function mergeLedgers(base: Ledger | null, local: Ledger, remote: Ledger)
     if (theirs && same(before, theirs)) replaced.set(task.id, remapTask(task, renumbered));
     else if (!theirs || !same(theirs, task)) conflicts.push(task.id);
   }
+  // Archived locally: gone from the local hot file (the archive files are unioned by the store).
+  const localIds = new Set(local.tasks.map((t) => t.id));
+  const archived = new Set<number>();
+  for (const theirs of remote.tasks) {
+    const before = baseById.get(theirs.id);
+    if (!before || localIds.has(theirs.id)) continue;
+    if (same(before, theirs)) archived.add(theirs.id);
+    else conflicts.push(theirs.id);
+  }
+  const remapId = (id: number): number => renumbered.get(id) ?? id;
   const jobs = { ...remote.jobs };
   for (const [key, state] of Object.entries(local.jobs)) {
-    if (!same(base?.jobs[key], state) && same(base?.jobs[key], remote.jobs[key])) jobs[key] = state;
+    if (same(base?.jobs[key], state) || !same(base?.jobs[key], remote.jobs[key])) continue;
+    jobs[key] = state.activeTaskId === undefined ? state : { ...state, activeTaskId: remapId(state.activeTaskId) };
   }
   const seen = new Set(remote.deliveries.map((d) => d.id));
   const deliveries = [...remote.deliveries, ...local.deliveries.filter((d) => !seen.has(d.id))];
-  const tasks = [...remote.tasks.map((t) => replaced.get(t.id) ?? t), ...created.map((t) => remapTask(t, new Map([...renumbered])))];
+  const kept = remote.tasks.filter((t) => !archived.has(t.id)).map((t) => replaced.get(t.id) ?? t);
+  const tasks = [...kept, ...created.map((t) => remapTask(t, renumbered))];
   return {
     ledger: { ...remote, nextId: remote.nextId + created.length, tasks, jobs, deliveries },
     renumbered,
-    conflicts,
+    conflicts: conflicts.sort((a, b) => a - b),
   };
 }
