@@ -53,8 +53,6 @@ export interface WorkerIo {
   timer: Timer;
   /** Old run folders are pruned after each attempt, when given. */
   runFolders?: RunFolders;
-  /** A fresh key for a review run (reviews are not claimed in the ledger). */
-  newKey: () => string;
 }
 
 export function contextOf(deps: AppDeps): TransitionContext {

@@ -1,5 +1,5 @@
 import type { AttemptResult, RunOutcome } from "../core/reconcile/attempt-result.ts";
-import type { Claim } from "../core/reconcile/plan-reconcile.ts";
+import type { Claim, ReviewStart } from "../core/reconcile/plan-reconcile.ts";
 import type { AppDeps, WorkerIo } from "./app-deps.ts";
 import { logOf } from "./app-deps.ts";
 import { performAttempt } from "./perform-attempt.ts";
@@ -75,12 +75,13 @@ export class LocalExecutor implements Executor {
     });
   }
 
-  runReview(taskId: number): void {
+  runReview(review: ReviewStart): void {
+    const { taskId, key } = review;
     const { controller, unlink } = this.linked();
-    this.running.set(taskId, { controller, unlink });
+    this.running.set(taskId, { key, controller, unlink });
     this.onEvent({ kind: "start", id: taskId, title: `review: ${this.titleOf(taskId)}` });
     this.track(taskId, async () => {
-      const outcome = await reviewTask(this.deps, taskId, this.io, { signal: controller.signal });
+      const outcome = await reviewTask(this.deps, review, this.io, { signal: controller.signal });
       this.reviewOutcomes.push(outcome);
       this.onEvent({ kind: "reviewed", id: taskId, outcome });
     });

@@ -3,7 +3,7 @@ import type { Effect } from "../core/ledger/events.ts";
 import type { Route } from "../core/ledger/task.ts";
 import type { AgentRunPlan, AgentRunRequest } from "../core/ports.ts";
 import type { AttemptResult, RunOutcome } from "../core/reconcile/attempt-result.ts";
-import type { Claim, ReconcileInput, ReconcilePlan, TriggerOutcome } from "../core/reconcile/plan-reconcile.ts";
+import type { Claim, ReconcileInput, ReconcilePlan, ReviewStart, TriggerOutcome } from "../core/reconcile/plan-reconcile.ts";
 import { planReconcile } from "../core/reconcile/plan-reconcile.ts";
 import type { Trigger } from "../core/reconcile/trigger.ts";
 import { describeTrigger } from "../core/reconcile/trigger.ts";
@@ -21,7 +21,7 @@ import { performAttempt } from "./perform-attempt.ts";
 /** Where `run_attempt`, `run_review` and `cancel_attempt` effects go: the local pool, or (Actions) a dispatch. */
 export interface Executor {
   runAttempt(claim: Claim): void;
-  runReview(taskId: number): void;
+  runReview(review: ReviewStart): void;
   /** Stops a running attempt of this process now (other workers notice at their next heartbeat). */
   cancelAttempt(taskId: number, key: string): void;
 }
@@ -48,7 +48,7 @@ export interface ReconcileResult {
   ledger: Ledger;
   outcome: TriggerOutcome;
   claims: Claim[];
-  reviews: number[];
+  reviews: ReviewStart[];
   recorded: RunOutcome[];
   effects: Effect[];
   /** Route decisions made for this reconcile (with their trail), by task id. */
@@ -167,7 +167,7 @@ function performEffects(p: ReconcilePlan, dryRun: boolean, executor: Executor | 
         break;
       }
       case "run_review":
-        executor?.runReview(e.taskId);
+        executor?.runReview({ taskId: e.taskId, key: e.key });
         break;
       case "cancel_attempt":
         executor?.cancelAttempt(e.taskId, e.key);
@@ -182,7 +182,7 @@ function describeEffect(e: Effect): string {
     case "run_attempt":
       return `run attempt ${e.attempt} of task ${e.taskId} (key ${e.key})`;
     case "run_review":
-      return `review task ${e.taskId}`;
+      return `review task ${e.taskId} (key ${e.key})`;
     case "cancel_attempt":
       return `stop the running attempt ${e.key} of task ${e.taskId}`;
     default:

@@ -1,18 +1,18 @@
 // An Executor that performs nothing and records what reconcile handed it.
 import type { Executor } from "../../src/app/reconcile.ts";
-import type { Claim } from "../../src/core/reconcile/plan-reconcile.ts";
+import type { Claim, ReviewStart } from "../../src/core/reconcile/plan-reconcile.ts";
 
 export class SpyExecutor implements Executor {
   readonly attempts: Claim[] = [];
-  readonly reviews: number[] = [];
+  readonly reviews: ReviewStart[] = [];
   readonly cancels: { taskId: number; key: string }[] = [];
 
   runAttempt(claim: Claim): void {
     this.attempts.push(claim);
   }
 
-  runReview(taskId: number): void {
-    this.reviews.push(taskId);
+  runReview(review: ReviewStart): void {
+    this.reviews.push(review);
   }
 
   cancelAttempt(taskId: number, key: string): void {

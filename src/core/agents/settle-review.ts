@@ -21,8 +21,8 @@ export function reviewRounds(task: Task): number {
 }
 
 /**
- * The review event for a reviewer's run. Only a valid handoff carrying `review.decision: approve`
- * approves; an empty, failed or invalid review asks a person, and so does a change request once
+ * The review event for a reviewer's run. Only a valid handoff with status `done` carrying
+ * `review.decision: approve` approves; an empty, failed or invalid review asks a person, and so does a change request once
  * the profile's rounds are spent. Otherwise the author goes back to work with the notes.
  */
 export function settleReview(task: Task, reviewer: string, record: RunRecord, handoff: HandoffResult, authorProfile: Profile | undefined): Extract<TaskEvent, { type: "review" }> {
@@ -31,6 +31,10 @@ export function settleReview(task: Task, reviewer: string, record: RunRecord, ha
   if (!record.ok) return { type: "review", decision: "request_changes", needsHelp: true, notes: `the review by ${reviewer} failed (${record.failure ?? "error"}): ${record.errorText.split("\n")[0]?.slice(0, 300) ?? ""}`, ...base };
   if (!handoff.ok || !handoff.handoff.review) {
     return { type: "review", decision: "request_changes", needsHelp: true, notes: `the review by ${reviewer} gave no valid decision: ${handoff.ok ? "the handoff has no review field" : handoff.problem}`, ...base };
+  }
+  // A reviewer that gave up (failed, needs_help, delegate) never approves, whatever its decision field says.
+  if (handoff.handoff.status !== "done") {
+    return { type: "review", decision: "request_changes", needsHelp: true, notes: `the review by ${reviewer} ended ${handoff.handoff.status}, not done, so it is no approval: ${handoff.handoff.summary.slice(0, 300)}`, ...base };
   }
   const { decision, notes } = handoff.handoff.review;
   if (decision === "approve") return { type: "review", decision, notes: notes || handoff.handoff.summary, ...base };

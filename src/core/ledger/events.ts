@@ -56,4 +56,4 @@ export type Effect =
   | { kind: "cancel_attempt"; class: "agent"; taskId: number; key: string }
   | { kind: "reopen_issue"; class: "github"; taskId: number }
   /** A task in review needs a reviewer run (the local executor runs it; nothing is claimed yet). */
-  | { kind: "run_review"; class: "agent"; taskId: number };
+  | { kind: "run_review"; class: "agent"; taskId: number; key: string };

@@ -135,6 +135,16 @@ export const GitHubLinks = z
   })
   .strict();
 
+/**
+ * The open claim on a task's review (status in_review): one worker reviews it at a time, under a
+ * lease kept alive like an attempt's. Not a transition: no history entry; gone once the review is
+ * recorded, given back, or the task leaves review.
+ */
+export const ReviewClaim = z
+  .object({ key: z.string().min(1), startedAt: isoTime, leaseUntil: isoTime })
+  .strict();
+export type ReviewClaim = z.infer<typeof ReviewClaim>;
+
 export const Task = z
   .object({
     id: taskId,
@@ -155,6 +165,7 @@ export const Task = z
     github: GitHubLinks.optional(),
     result: z.record(z.string(), z.unknown()).optional().describe("The last handoff from the agent"),
     retryAt: isoTime.optional(),
+    reviewClaim: ReviewClaim.optional().describe("The worker reviewing the task now, while in_review"),
     history: z.array(HistoryEvent).min(1),
   })
   .strict();

@@ -224,5 +224,7 @@ export function transition(task: Task, input: TaskEvent, ctx: TransitionContext)
   });
   const next: Task = compact({ ...task, ...change.patch, status: change.status, history: [...task.history, entry] });
   if (next.status !== "retrying") delete next.retryAt;
+  // A review claim lives only while the task is in review (a review, a cancel or an escalation ends it).
+  if (next.status !== "in_review") delete next.reviewClaim;
   return { task: next, effects: change.effects ?? [{ kind: "sync_task", class: "github", taskId: task.id }] };
 }

@@ -37,7 +37,7 @@ export interface ReconcileInput {
   orphans: readonly { taskId: number; key: string }[];
   /** How many attempts this reconcile may claim, and which tasks this worker already runs. */
   claim: { limit: number; busy: ReadonlySet<number> };
-  /** How many reviews may start (their effects go to the local executor). */
+  /** How many reviews may be claimed (their effects go to the executor), and tasks this worker already reviews. */
   reviews: { limit: number; busy: ReadonlySet<number> };
   /** The attempt's idempotency key: one formula, sha256(taskId|attempt) in production. */
   keyFor: (taskId: number, attempt: number) => string;
@@ -56,12 +56,18 @@ export type TriggerOutcome =
   | { kind: "not_runnable"; taskId: number; why: string }
   | { kind: "awaiting_approval"; taskId: number };
 
+/** A review this reconcile claimed: the worker that runs it holds `key` (fenced like an attempt's). */
+export interface ReviewStart {
+  taskId: number;
+  key: string;
+}
+
 export interface ReconcilePlan {
   ledger: Ledger;
   /** The intents this commit records, performed after it lands (or printed by a dry run). */
   effects: Effect[];
   claims: Claim[];
-  reviews: number[];
+  reviews: ReviewStart[];
   recorded: RunOutcome[];
   outcome: TriggerOutcome;
   /** One line per change, for the commit message and the dry-run plan. Empty: nothing to write. */
@@ -113,6 +119,8 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     const attempt = open?.attempts.at(-1);
     if (open?.status === "running" && attempt?.key === o.key && attempt.endedAt === undefined) {
       d.step(o.taskId, { type: "lease_expired", key: o.key, retryAt: ctx.now }, `task ${o.taskId}: its worker died; attempt ${attempt.n} ended`);
+    } else if (open?.status === "in_review" && open.reviewClaim?.key === o.key) {
+      d.patch(o.taskId, { reviewClaim: undefined }, `task ${o.taskId}: its reviewer died; the review is given back`);
     }
   }
 
@@ -167,15 +175,18 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   }
   if (verb === "next" && claims.length === 0 && outcome.kind === "none") outcome = { kind: "ignored", why: "nothing to run" };
 
-  // 7. Reviews to start (not claimed in the ledger yet: the local executor keeps one per task).
-  const reviews: number[] = [];
-  {
-    for (const t of d.ledger.tasks) {
-      if (reviews.length >= input.reviews.limit) break;
-      if (t.status !== "in_review" || input.reviews.busy.has(t.id)) continue;
-      reviews.push(t.id);
-      d.effects.push({ kind: "run_review", class: "agent", taskId: t.id });
-    }
+  // 7. Reviews to start, each claimed in the ledger (a key and a lease) so that two workers never pay
+  // for the same review; a claim whose lease ended (its worker died) is taken over.
+  const reviews: ReviewStart[] = [];
+  for (const t of d.ledger.tasks) {
+    if (reviews.length >= input.reviews.limit) break;
+    if (t.status !== "in_review" || input.reviews.busy.has(t.id)) continue;
+    if (t.reviewClaim && t.reviewClaim.leaseUntil > ctx.now) continue;
+    const key = reviewKey(ctx.now, t);
+    const leaseUntil = new Date(Date.parse(ctx.now) + input.config.execution.leaseMinutes * 60_000).toISOString();
+    d.patch(t.id, { reviewClaim: { key, startedAt: ctx.now, leaseUntil } }, `task ${t.id}: review claimed${t.reviewClaim ? " (the previous reviewer's lease ended)" : ""}`);
+    reviews.push({ taskId: t.id, key });
+    d.effects.push({ kind: "run_review", class: "agent", taskId: t.id, key });
   }
   return { ledger: d.ledger, effects: d.effects, claims, reviews, recorded, outcome, lines: d.lines };
 }
@@ -198,12 +209,28 @@ class Draft {
     return r.task;
   }
 
+  /** Changes fields that are not state (a claim's lease); no history entry. `undefined` removes a field. */
+  patch(taskId: number, fields: Partial<Task>, line: string): void {
+    const next: Record<string, unknown> = { ...requireTask(this.ledger, taskId), ...fields };
+    for (const [k, v] of Object.entries(fields)) if (v === undefined) delete next[k];
+    this.ledger = replaceTask(this.ledger, next as Task);
+    this.lines.push(line);
+  }
+
   /** Applies an event and reports the move. */
   move(taskId: number, event: TaskEvent, line: string): TriggerOutcome {
     const from = requireTask(this.ledger, taskId).status;
     const to = this.step(taskId, event, line).status;
     return { kind: "moved", taskId, event: event.type, from, to };
   }
+}
+
+/**
+ * A review claim's key: the task, the attempt under review, and the claim's time (a lapsed claim's
+ * successor is claimed later, so its key differs; one reconcile claims a task's review at most once).
+ */
+function reviewKey(now: string, task: Task): string {
+  return `review-${task.id}-${task.attempts.length}-${Date.parse(now).toString(36)}`;
 }
 
 function onlyTask(trigger: Trigger): number | undefined {

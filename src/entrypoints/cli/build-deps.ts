@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { userInfo } from "node:os";
 import { join } from "node:path";
@@ -110,7 +109,6 @@ export async function workerIoOf(ctx: CliContext, io: CliIo, routing: LoadedRout
     newBoundary,
     timer: systemTimer,
     runFolders: runFolders(runRoot),
-    newKey: () => randomUUID().slice(0, 8),
   };
   return { worker, processes };
 }

@@ -11,6 +11,12 @@ function updatedAt(task: Task): string {
 
 /** "held by a worker whose lease ends at T" for a running task, with what happens when it lapsed. */
 export function describeHolder(task: Task, now: string): string | null {
+  const review = task.status === "in_review" ? task.reviewClaim : undefined;
+  if (review) {
+    return review.leaseUntil < now
+      ? `being reviewed by a worker whose lease ended at ${review.leaseUntil}: the worker is gone; the next serve reviews it again`
+      : `being reviewed by a worker whose lease ends at ${review.leaseUntil}`;
+  }
   const h = leaseHolder(task);
   if (!h) return null;
   const who = `held by a worker (attempt ${task.attempts.length}, ${h.agent})`;

@@ -192,7 +192,8 @@ describe("reconcile: cli verbs", () => {
     expect([...r.decisions.keys()]).toEqual([1, 2]);
     expect(r.claims.map((c) => [c.taskId, c.agent])).toEqual([[1, "codex"], [2, "claude"]]);
     expect(exec.attempts).toEqual(r.claims);
-    expect(exec.reviews).toEqual([reviewed]);
+    expect(exec.reviews).toEqual([{ taskId: reviewed, key: expect.stringMatching(new RegExp(`^review-${reviewed}-1-[0-9a-z]+$`)) }]);
+    expect((await h.task(reviewed)).reviewClaim).toMatchObject({ key: exec.reviews[0]!.key });
     expect((await h.task(gated)).status).toBe("awaiting_approval");
     expect(h.classifier.asked).toHaveLength(1); // task 2 matched a rule
   });
@@ -396,7 +397,7 @@ describe("reconcile --dry-run", () => {
       const changes = dry.plan.filter((l) => !l.startsWith("would "));
       expect(changes, label).toEqual(real.plan);
       for (const c of real.claims) expect(dry.plan, label).toContain(`would run attempt ${c.attempt} of task ${c.taskId} (key ${c.key})`);
-      for (const id of real.reviews) expect(dry.plan, label).toContain(`would review task ${id}`);
+      for (const { taskId, key } of real.reviews) expect(dry.plan, label).toContain(`would review task ${taskId} (key ${key})`);
       expect(realExec.attempts, label).toEqual(real.claims);
       expect(realExec.reviews, label).toEqual(real.reviews);
       expect(dryExec.idle, label).toBe(true);
@@ -406,7 +407,7 @@ describe("reconcile --dry-run", () => {
     // The suite did exercise the interesting parts.
     const serve = await reconcile(cli({ verb: "serve" }), h.deps, { claim: { limit: 4 }, reviews: { limit: 2 }, dryRun: true, worker: h.io });
     expect(serve.plan).toEqual(
-      expect.arrayContaining(["tick: lease_expired #5", "task 1 routed to claude/feature (fallback)", "task 7: awaiting approval", "would run attempt 1 of task 1 (key key-1-1)", "would run attempt 1 of task 2 (key key-2-1)", "would run attempt 2 of task 5 (key key-5-2)", "would review task 6"]),
+      expect.arrayContaining(["tick: lease_expired #5", "task 1 routed to claude/feature (fallback)", "task 7: awaiting approval", "would run attempt 1 of task 1 (key key-1-1)", "would run attempt 1 of task 2 (key key-2-1)", "would run attempt 2 of task 5 (key key-5-2)", "task 6: review claimed", expect.stringMatching(/^would review task 6 \(key review-6-1-[0-9a-z]+\)$/)]),
     );
     expect(h.classifier.asked.length).toBeGreaterThan(0); // the real runs did ask it
   });

@@ -246,9 +246,41 @@ describe("planReconcile: reviews", () => {
     let ledger = ledgerOf("reviewed", "reviewed", "reviewed");
     for (const id of [1, 2, 3]) ledger = apply(ledger, id, [start(id, 1), { type: "finish", key: key(id, 1), outcome: "review" }]);
     const plan = planReconcile(input(ledger, { reviews: { limit: 1, busy: new Set([1]) } }));
-    expect(plan.reviews).toEqual([2]);
-    expect(plan.effects).toEqual([{ kind: "run_review", class: "agent", taskId: 2 }]);
+    const k = `review-2-1-${Date.parse(ctxAt(0).now).toString(36)}`;
+    expect(plan.reviews).toEqual([{ taskId: 2, key: k }]);
+    expect(plan.effects).toEqual([{ kind: "run_review", class: "agent", taskId: 2, key: k }]);
     expect(planReconcile(input(ledger)).reviews).toEqual([]);
+  });
+
+  it("claims a review in the ledger (key and lease, no history entry), so a second worker does not start it while the lease lives", () => {
+    let ledger = ledgerOf("reviewed", "reviewed");
+    for (const id of [1, 2]) ledger = apply(ledger, id, [start(id, 1), { type: "finish", key: key(id, 1), outcome: "review" }]);
+    const first = planReconcile(input(ledger, { reviews: { limit: 1, busy: new Set() } }));
+    expect(first.reviews.map((r) => r.taskId)).toEqual([1]);
+    expect(task(first.ledger, 1).reviewClaim).toEqual({ key: first.reviews[0]!.key, startedAt: ctxAt(0).now, leaseUntil: ctxAt(CONFIG.execution.leaseMinutes).now });
+    expect(task(first.ledger, 1).history).toEqual(task(ledger, 1).history);
+    expect(first.lines).toEqual(["task 1: review claimed"]);
+    // Another worker a minute later (nothing busy on its side): task 1 is held, it takes task 2.
+    const second = planReconcile(input(first.ledger, { reviews: { limit: 2, busy: new Set() } }, 1));
+    expect(second.reviews.map((r) => r.taskId)).toEqual([2]);
+    // Once task 1's lease has ended (its worker died), the review is claimed again under a new key.
+    const later = planReconcile(input(second.ledger, { reviews: { limit: 2, busy: new Set() } }, CONFIG.execution.leaseMinutes));
+    expect(later.reviews.map((r) => r.taskId)).toEqual([1]);
+    expect(later.reviews[0]!.key).not.toBe(first.reviews[0]!.key);
+    expect(later.lines).toEqual(["task 1: review claimed (the previous reviewer's lease ended)"]);
+  });
+
+  it("a dead reviewer's claim (an orphan on this machine) is given back at once; leaving review drops the claim", () => {
+    let ledger = ledgerOf("reviewed");
+    ledger = apply(ledger, 1, [start(1, 1), { type: "finish", key: key(1, 1), outcome: "review" }]);
+    const claimed = planReconcile(input(ledger, { reviews: { limit: 1, busy: new Set() } }));
+    const k = claimed.reviews[0]!.key;
+    const reaped = planReconcile(input(claimed.ledger, { orphans: [{ taskId: 1, key: k }] }, 1));
+    expect(task(reaped.ledger, 1).reviewClaim).toBeUndefined();
+    expect(reaped.lines).toEqual(["task 1: its reviewer died; the review is given back"]);
+    expect(planReconcile(input(claimed.ledger, { orphans: [{ taskId: 1, key: "other" }] }, 1)).ledger).toBe(claimed.ledger);
+    const cancelled = apply(claimed.ledger, 1, [{ type: "cancel", reason: "no longer wanted" }]);
+    expect(task(cancelled, 1).reviewClaim).toBeUndefined();
   });
 });
 

@@ -60,6 +60,8 @@ describe("review", () => {
     ["no handoff", record(), { ok: false as const, problem: "no handoff: the output file was not written" }, /gave no valid decision: no handoff/],
     ["a handoff without a review field", record(), parseHandoffJson('{"schemaVersion":1,"status":"done","summary":"LGTM"}', "file"), /gave no valid decision: the handoff has no review field/],
     ["an unknown decision", record(), review("lgtm"), /gave no valid decision: review\.decision/],
+    ["a reviewer that failed but says approve", record(), parseHandoffJson('{"schemaVersion":1,"status":"failed","summary":"could not build","review":{"decision":"approve","notes":"ok"}}', "file"), /^the review by codex ended failed, not done, so it is no approval: could not build$/],
+    ["a reviewer that asks for help but says approve", record(), parseHandoffJson('{"schemaVersion":1,"status":"needs_help","summary":"unsure","question":"which?","review":{"decision":"approve","notes":"ok"}}', "file"), /ended needs_help, not done/],
   ])("%s is never an approval: a person is asked", (_, rec, handoff, note) => {
     const event = settleReview(inReview(0), "codex", rec, handoff, author);
     expect(event).toMatchObject({ type: "review", decision: "request_changes", needsHelp: true });
