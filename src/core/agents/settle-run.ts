@@ -85,8 +85,10 @@ export function settleRun(s: SettleInput): Settlement {
     }
     case "delegate": {
       const parentProfile = s.profiles.get(task.route?.profile ?? "");
-      if (!parentProfile) return fail("delegation_rejected", `unknown profile ${task.route?.profile ?? "(none)"}`);
+      if (!parentProfile) return fail("delegation_rejected", `unknown profile ${task.route?.profile ?? "(none)"}`, { retryable: false, needsHelp: true });
       const check = checkDelegations({ ledger: s.ledger, parent: task, parentProfile, delegations: h.delegations, config, profiles: s.profiles });
+      // A refusal by the ACL asks a person at once: another attempt would be refused the same way.
+      if (!check.ok && check.refused) return fail("delegation_rejected", `${check.reason}; change delegation.acl or the task's profile, then retry it`, { retryable: false, needsHelp: true });
       if (!check.ok) return fail("delegation_rejected", check.reason);
       // The children's ids are filled in by the caller, which creates them in the same ledger write.
       return { event: { type: "finish", outcome: "delegate", ...base, children: [] }, children: check.children };

@@ -14,7 +14,12 @@ export interface PlannedChild {
   after: string[];
 }
 
-export type DelegationCheck = { ok: true; children: PlannedChild[] } | { ok: false; reason: string };
+/**
+ * `refused`: the delegation ACL (or depth limit) forbids it, so running the agent again cannot
+ * succeed; a person must change the config or the task. Other failures are the agent's mistakes
+ * (a duplicate key, a cycle) that another attempt may get right.
+ */
+export type DelegationCheck = { ok: true; children: PlannedChild[] } | { ok: false; reason: string; refused?: true };
 
 /** A task's ancestors, nearest first, and whether the parent chain loops back on itself. */
 export function ancestorsOf(ledger: Ledger, task: Task): { ancestors: Task[]; cycle: boolean } {
@@ -70,8 +75,8 @@ export function orderByAfter(items: readonly { key: string; after: readonly stri
 export function checkDelegations(input: { ledger: Ledger; parent: Task; parentProfile: Profile; delegations: readonly Delegation[]; config: MainConfig; profiles: ReadonlyMap<string, Profile> }): DelegationCheck {
   const { ledger, parent, parentProfile, delegations, config, profiles } = input;
   const acl = config.delegation.acl[parentProfile.name];
-  if (!acl || acl.length === 0) return { ok: false, reason: `profile ${parentProfile.name} may not delegate (not in delegation.acl)` };
-  if (!parentProfile.delegation.allowed) return { ok: false, reason: `profile ${parentProfile.name} does not allow delegation` };
+  if (!acl || acl.length === 0) return { ok: false, reason: `profile ${parentProfile.name} may not delegate (not in delegation.acl)`, refused: true };
+  if (!parentProfile.delegation.allowed) return { ok: false, reason: `profile ${parentProfile.name} does not allow delegation`, refused: true };
   const lineage = ancestorsOf(ledger, parent);
   if (lineage.cycle) return { ok: false, reason: `the parent chain of task ${parent.id} loops back on itself` };
   // A child never gets more than its whole chain allows: each delegating ancestor's ACL narrows it.
@@ -80,9 +85,9 @@ export function checkDelegations(input: { ledger: Ledger; parent: Task; parentPr
     const allowed = config.delegation.acl[a.route?.profile ?? ""];
     if (allowed) targets = targets.filter((p) => allowed.includes(p) || p === a.route?.profile);
   }
-  if (targets.length === 0) return { ok: false, reason: `profile ${parentProfile.name} has no profile left to delegate to (delegation.acl, the profile's delegation.to and its ancestors' ACLs share none)` };
+  if (targets.length === 0) return { ok: false, reason: `profile ${parentProfile.name} has no profile left to delegate to (delegation.acl, the profile's delegation.to and its ancestors' ACLs share none)`, refused: true };
   const depth = lineage.ancestors.length + 1;
-  if (depth > config.delegation.maxDepth) return { ok: false, reason: `children would be at depth ${depth}, over delegation.maxDepth ${config.delegation.maxDepth}` };
+  if (depth > config.delegation.maxDepth) return { ok: false, reason: `children would be at depth ${depth}, over delegation.maxDepth ${config.delegation.maxDepth}`, refused: true };
   const total = parent.children.length + delegations.length;
   if (total > config.delegation.maxChildren) return { ok: false, reason: `${total} children would exceed delegation.maxChildren ${config.delegation.maxChildren}` };
   const keys = new Set(delegations.map((d) => d.key));
@@ -92,7 +97,7 @@ export function checkDelegations(input: { ledger: Ledger; parent: Task; parentPr
   for (const d of delegations) {
     if (siblingKeys.has(d.key)) return { ok: false, reason: `key ${d.key} is already used by an earlier child` };
     const profile = d.profile ?? targets[0]!;
-    if (!targets.includes(profile)) return { ok: false, reason: `${parentProfile.name} may not delegate to profile ${profile} (allowed: ${targets.join(", ")})` };
+    if (!targets.includes(profile)) return { ok: false, reason: `${parentProfile.name} may not delegate to profile ${profile} (allowed: ${targets.join(", ")})`, refused: true };
     if (!profiles.has(profile)) return { ok: false, reason: `delegation ${d.key}: unknown profile ${profile}` };
     if (d.agent !== undefined && !isAgentEnabled(config, d.agent)) return { ok: false, reason: `delegation ${d.key}: agent ${d.agent} is not enabled` };
     for (const a of d.after) {

@@ -31,7 +31,7 @@ describe("delegation chains", () => {
     const config = MainConfig.parse({ delegation: { acl: { planner: ["lead", "docs"], lead: ["review", "docs"] } } });
     const parent = ledger.tasks[1]!;
     const review = checkDelegations({ ledger, parent, parentProfile: profiles.get("lead")!, delegations: [d("r", "review")], config, profiles });
-    expect(review).toEqual({ ok: false, reason: "lead may not delegate to profile review (allowed: docs)" });
+    expect(review).toEqual({ ok: false, reason: "lead may not delegate to profile review (allowed: docs)", refused: true });
     const docs = checkDelegations({ ledger, parent, parentProfile: profiles.get("lead")!, delegations: [d("x", "docs")], config, profiles });
     expect(docs.ok).toBe(true);
   });
@@ -44,7 +44,7 @@ describe("delegation chains", () => {
     const ledger = chain();
     expect(checkDelegations({ ledger, parent: ledger.tasks[1]!, parentProfile: profiles.get("lead")!, delegations: [d("x", "docs"), d("x", "docs")], config, profiles })).toEqual({ ok: false, reason: "two delegations share a key" });
     const none = MainConfig.parse({ delegation: { acl: { planner: ["lead"], lead: ["review"] } } });
-    expect(checkDelegations({ ledger, parent: ledger.tasks[1]!, parentProfile: profiles.get("lead")!, delegations: [d("x", "review")], config: none, profiles })).toMatchObject({ ok: false, reason: expect.stringMatching(/^profile lead has no profile left to delegate to/) as unknown });
+    expect(checkDelegations({ ledger, parent: ledger.tasks[1]!, parentProfile: profiles.get("lead")!, delegations: [d("x", "review")], config: none, profiles })).toMatchObject({ ok: false, refused: true, reason: expect.stringMatching(/^profile lead has no profile left to delegate to/) as unknown });
   });
 });
 

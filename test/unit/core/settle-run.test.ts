@@ -159,16 +159,22 @@ describe("settleRun: runs that ended normally", () => {
     ]);
   });
 
-  it("delegate from a profile that may not delegate: fail delegation_rejected, no children", () => {
+  // Regression (was a bug, fixed): an ACL refusal went through retries that the ACL refuses the same way.
+  it("delegate from a profile that may not delegate: a person is asked at once with the reason, no children, no retry", () => {
     const { event, children } = settle(record(), handoff({ status: "delegate", delegations }), { r: { profile: "feature" } });
-    expect(event).toMatchObject({ type: "fail", errorClass: "delegation_rejected", error: "profile feature may not delegate (not in delegation.acl)", usage });
+    expect(event).toMatchObject({ type: "fail", errorClass: "delegation_rejected", error: "profile feature may not delegate (not in delegation.acl); change delegation.acl or the task's profile, then retry it", retryable: false, needsHelp: true, usage });
+    expect(event).not.toHaveProperty("retryAt");
     expect(children).toEqual([]);
   });
 
-  it("delegate from an unknown profile, or to a profile outside the ACL: fail delegation_rejected", () => {
-    expect(settle(record(), handoff({ status: "delegate", delegations }), { r: { profile: "ghost" } }).event).toMatchObject({ errorClass: "delegation_rejected", error: "unknown profile ghost" });
+  it("delegate from an unknown profile, or to a profile outside the ACL: a person is asked; an agent's own mistake (a cycle) is retried", () => {
+    expect(settle(record(), handoff({ status: "delegate", delegations }), { r: { profile: "ghost" } }).event).toMatchObject({ errorClass: "delegation_rejected", error: "unknown profile ghost", needsHelp: true });
     const toReview = [{ key: "r", title: "Review", profile: "review" }];
-    expect(settle(record(), handoff({ status: "delegate", delegations: toReview }), { r: { profile: "planner" } }).event).toMatchObject({ errorClass: "delegation_rejected", error: expect.stringContaining("may not delegate to profile review") });
+    expect(settle(record(), handoff({ status: "delegate", delegations: toReview }), { r: { profile: "planner" } }).event).toMatchObject({ errorClass: "delegation_rejected", error: expect.stringContaining("may not delegate to profile review"), needsHelp: true });
+    const cycle = [{ key: "a", title: "A", after: ["b"] }, { key: "b", title: "B", after: ["a"] }];
+    const retried = settle(record(), handoff({ status: "delegate", delegations: cycle }), { r: { profile: "planner" } }).event;
+    expect(retried).toMatchObject({ errorClass: "delegation_rejected", error: expect.stringContaining("cycle"), retryable: true });
+    expect(retried).not.toHaveProperty("needsHelp");
   });
 });
 
