@@ -14,6 +14,7 @@ import type { Ledger } from "../src/core/ledger/ledger.ts";
 import { freshLedger, realisticLedger } from "./ledger-fixture.ts";
 import { parallelRun } from "./parallel.ts";
 import { bundleRows, routingThroughput } from "./routing.ts";
+import { sanitizeRows } from "./sanitize.ts";
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -74,6 +75,11 @@ console.log(`\nContext bundle build (git ls-files, select, read, plan, write; de
 console.log("| tracked files | build ms | bundle tokens |");
 console.log("|---:|---:|---:|");
 for (const row of await bundleRows([1_000, 10_000, 50_000])) console.log(row);
+
+console.log("\nSanitise 64 KB of hostile untrusted text (sanitizeUntrusted; median of 7; goal: milliseconds, no input in seconds)");
+console.log("| input | KB | median ms |");
+console.log("|---|---:|---:|");
+for (const row of sanitizeRows()) console.log(row);
 
 const routing = await routingThroughput(50_000);
 console.log(`\nRule routing (decideRoute, built-in rules, 50,000 tasks): ${Math.round(routing.perSecond).toLocaleString("en")} tasks/s; ${routing.byRule.toLocaleString("en")} decided by a rule`);

@@ -42,8 +42,11 @@ export interface ReconcileDeps extends AppDeps {
 export interface WorkerIo {
   runner: AgentRunner;
   workspaces: Workspaces;
-  /** Files of a working tree, for the bundle. */
-  repoAt: (path: string) => RepoFiles;
+  /**
+   * The repository's files for a task's bundle, read at a trusted commit (the merge base of the
+   * task's branch with the base branch): what the task's attempts wrote is never read as instructions.
+   */
+  repoFor: (taskId: number) => RepoFiles;
   /** The repository's own working tree (for dry runs, which create no worktree). */
   root: string;
   profiles: ReadonlyMap<string, Profile>;

@@ -6,7 +6,7 @@ import { planBundle } from "../core/context/plan-bundle.ts";
 import { selectFiles } from "../core/context/select-files.ts";
 import { RouterError } from "../core/errors.ts";
 import type { Ledger } from "../core/ledger/ledger.ts";
-import { findTask } from "../core/ledger/ledger.ts";
+import { findTask, requireTask } from "../core/ledger/ledger.ts";
 import type { Task } from "../core/ledger/task.ts";
 import { isTerminal } from "../core/ledger/task.ts";
 import type { BundleWriter, RepoFiles } from "../core/ports.ts";
@@ -85,8 +85,7 @@ export async function planTaskBundle(config: MainConfig, ledger: Ledger, task: T
 /** Builds a task's context bundle and writes it with its manifest (`agent-router context ID`). */
 export async function buildContextCommand(deps: AppDeps, id: number, io: BundleIo & { writer: BundleWriter }): Promise<ContextResult> {
   const { ledger } = await deps.store.read();
-  const task = findTask(ledger, id);
-  if (!task) throw new RouterError("E_TASK_NOT_FOUND", `no task ${id} in ${deps.store.location}`, { id });
+  const task = requireTask(ledger, id, deps.store.location);
   const { plan, profile } = await planTaskBundle(deps.config, ledger, task, io);
   const manifest = { taskId: id, profile: profile.name, createdAt: deps.clock.now().toISOString(), tokens: plan.tokens, maxTokens: plan.maxTokens, boundary: io.boundary, sections: plan.sections, cuts: plan.cuts };
   const written = await io.writer.write(id, plan.text, manifest);

@@ -2,6 +2,7 @@ import { RouterError } from "../core/errors.ts";
 import type { Ledger } from "../core/ledger/ledger.ts";
 import type { Backoff, LedgerStore, LedgerSnapshot, WriteOutcome } from "../core/ports.ts";
 import { planArchive } from "../core/scheduling/plan-archive.ts";
+import { retryDelayMs } from "../core/scheduling/retry-delay.ts";
 
 export interface Mutation<T> {
   ledger: Ledger;
@@ -60,7 +61,7 @@ export async function mutateLedger<T>(store: LedgerStore, fn: (snapshot: LedgerS
     const outcome = await store.exclusive(() => once(tries));
     if ("result" in outcome) return outcome;
     if (!outcome.ok) lastHead = outcome.actualHead;
-    if (tries < maxTries) await opts.backoff.sleep(opts.backoff.random() * Math.min(cap, base * 2 ** (tries - 1)));
+    if (tries < maxTries) await opts.backoff.sleep(retryDelayMs(tries, () => opts.backoff.random(), base, cap));
   }
   throw new RouterError("E_LEDGER_CONFLICT", `could not update ${store.location}: it changed under us ${maxTries} times in a row`, {
     tries: maxTries,

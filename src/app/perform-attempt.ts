@@ -49,7 +49,7 @@ export async function performAttempt(deps: AppDeps, io: WorkerIo, work: { taskId
     prepared = true;
     // The bundle shows earlier attempts only, not the one being performed.
     const current = findTask((await deps.store.read()).ledger, id) ?? task!;
-    const { plan } = await planTaskBundle(deps.config, ledger, { ...current, attempts: current.attempts.filter((a) => a.key !== key) }, { profiles: io.profiles, repo: io.repoAt(space.path), boundary: io.newBoundary() });
+    const { plan } = await planTaskBundle(deps.config, ledger, { ...current, attempts: current.attempts.filter((a) => a.key !== key) }, { profiles: io.profiles, repo: io.repoFor(id), boundary: io.newBoundary() });
     const request: AgentRunRequest = { taskId: id, key, agent: held.agent, ...(held.model ? { model: held.model } : {}), profile, bundle: plan.text, workdir: space.path, timeoutMs };
     log.info("agent starting", { agent: held.agent, model: held.model, workdir: space.path });
     let run: AgentRun = await io.runner.run(request, controller.signal);

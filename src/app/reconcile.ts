@@ -219,7 +219,7 @@ async function planAgents(deps: ReconcileDeps, io: WorkerIo, p: ReconcilePlan): 
   for (const claim of p.claims) {
     const task = findTask(p.ledger, claim.taskId)!;
     const before = { ...task, attempts: task.attempts.filter((a) => a.key !== claim.key) };
-    const { plan: bundle, profile } = await planTaskBundle(deps.config, p.ledger, before, { profiles: io.profiles, repo: io.repoAt(io.root), boundary: io.newBoundary() });
+    const { plan: bundle, profile } = await planTaskBundle(deps.config, p.ledger, before, { profiles: io.profiles, repo: io.repoFor(before.id), boundary: io.newBoundary() });
     const timeoutMs = (deps.config.agents[claim.agent]?.timeoutMinutes ?? profile.timeoutMinutes) * 60_000;
     const request: AgentRunRequest = { taskId: claim.taskId, key: claim.key, agent: claim.agent, ...(claim.model ? { model: claim.model } : {}), profile, bundle: bundle.text, workdir: `(a new worktree for attempt ${claim.attempt} of task ${claim.taskId})`, timeoutMs };
     out.push({ claim, plan: io.runner.plan(request) });

@@ -44,7 +44,7 @@ export async function reviewTask(deps: AppDeps, review: ReviewStart, io: WorkerI
     let prepared: { path: string; bundle: string } | Error;
     try {
       const space = await io.workspaces.prepare(id, key);
-      const { plan } = await planTaskBundle(deps.config, ledger, task, { profiles: io.profiles, repo: io.repoAt(space.path), boundary: io.newBoundary(), profileName: "review" });
+      const { plan } = await planTaskBundle(deps.config, ledger, task, { profiles: io.profiles, repo: io.repoFor(id), boundary: io.newBoundary(), profileName: "review" });
       prepared = { path: space.path, bundle: plan.text };
     } catch (err) {
       prepared = err instanceof Error ? err : new Error(String(err));

@@ -367,6 +367,17 @@ describe("validate: the config", () => {
       const r = await cli(repo, "validate");
       expect(r.stderr.match(/warning:/g)).toHaveLength(1);
     });
+
+    it("warns, and still passes, when a command agent's program is not on PATH or not a file", async () => {
+      writeFileSync(join(repo, CONFIG), ["agents:", "  mine: { type: command, command: [no-such-agent-cli, --go] }", "  local: { type: command, command: [./tools/agent.sh] }", "  fine: { type: command, command: [node, agent.mjs] }", ""].join("\n"));
+      const r = await cli(repo, "validate");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^ok: /);
+      expect(r.stderr.trimEnd().split("\n")).toEqual([
+        `warning: ${CONFIG} agents.mine.command[0]: "no-such-agent-cli" is not on PATH; the agent cannot start until it is installed, or give its path`,
+        `warning: ${CONFIG} agents.local.command[0]: "./tools/agent.sh" is not an executable file (a relative path starts at the repository root); the agent cannot start`,
+      ]);
+    });
   });
 });
 

@@ -27,20 +27,30 @@ const TASK = { title: "Add a dark mode toggle", body: "Users want the settings p
 const PROFILES = ["bugfix", "docs", "feature", "maintenance", "planner", "refactor", "review", "tests"];
 const USAGE: Record<string, [number, number]> = { "/v1/messages": [512, 31], "/v1/responses": [498, 27], "/v1/chat/completions": [505, 29] };
 
-/** A real-shaped answer for each API, or its error body (429 with `retry-after: 0`, 401). */
-function respond(path: string, body: Json, fail: number | undefined): [number, Json, Record<string, string>] {
+const ERRORS: Record<number, [type: string, openaiType: string, code: string, message: string]> = {
+  429: ["rate_limit_error", "requests", "rate_limit_exceeded", "Rate limit exceeded (fake)"],
+  401: ["authentication_error", "invalid_request_error", "invalid_api_key", "Invalid API key (fake)"],
+  500: ["api_error", "server_error", "internal_error", "Internal server error (fake)"],
+};
+
+/** What the fake does with one request: answer this verdict, or fail with this status. */
+type Reply = { fail: number } | { verdict: Json };
+
+/** A real-shaped answer for each API, or its error body (429 with `retry-after: 0`, 401, 500). */
+function respond(path: string, body: Json, reply: Reply): [number, Json, Record<string, string>] {
   const anthropic = path === "/v1/messages";
-  if (fail !== undefined) {
-    const [type, code, message] = fail === 429 ? ["rate_limit_error", "rate_limit_exceeded", "Rate limit exceeded (fake)"] : ["authentication_error", "invalid_api_key", "Invalid API key (fake)"];
-    const error = anthropic ? { type: "error", error: { type, message } } : { error: { message, type: fail === 429 ? "requests" : "invalid_request_error", param: null, code } };
-    return [fail, error, fail === 429 ? { "retry-after": "0" } : {}];
+  if ("fail" in reply) {
+    const [type, openaiType, code, message] = ERRORS[reply.fail]!;
+    const error = anthropic ? { type: "error", error: { type, message } } : { error: { message, type: openaiType, param: null, code } };
+    return [reply.fail, error, reply.fail === 429 ? { "retry-after": "0" } : {}];
   }
   const [input, output] = USAGE[path] ?? [0, 0];
-  const text = JSON.stringify(VERDICT);
+  const verdict = reply.verdict;
+  const text = JSON.stringify(verdict);
   switch (path) {
     case "/v1/messages": {
       const tool = (body.tools as { name: string }[] | undefined)?.some((t) => t.name === "json");
-      const content = tool ? [{ type: "tool_use", id: "toolu_01Fake", name: "json", input: VERDICT }] : [{ type: "text", text }];
+      const content = tool ? [{ type: "tool_use", id: "toolu_01Fake", name: "json", input: verdict }] : [{ type: "text", text }];
       return [200, { id: "msg_01Fake", type: "message", role: "assistant", model: body.model, content, stop_reason: tool ? "tool_use" : "end_turn", stop_sequence: null, usage: { input_tokens: input, output_tokens: output, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, service_tier: "standard" } }, {}];
     }
     case "/v1/responses":
@@ -52,7 +62,9 @@ function respond(path: string, body: Json, fail: number | undefined): [number, J
   }
 }
 
-const fake = { received: [] as Received[], fail: undefined as number | undefined, base: "" };
+/** `fail` for every request, or `replies` one per request in order (then `fail`, then the verdict). */
+const fake = { received: [] as Received[], fail: undefined as number | undefined, replies: [] as Reply[], base: "" };
+const nextReply = (): Reply => fake.replies[fake.received.length - 1] ?? (fake.fail === undefined ? { verdict: VERDICT } : { fail: fake.fail });
 let server: Server;
 let setup: RoutingSetup;
 
@@ -66,7 +78,7 @@ beforeAll(async () => {
     req.on("end", () => {
       const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as Json;
       fake.received.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body });
-      const [status, payload, headers] = respond(req.url ?? "", body, fake.fail);
+      const [status, payload, headers] = respond(req.url ?? "", body, nextReply());
       res.writeHead(status, { "content-type": "application/json", ...headers });
       res.end(JSON.stringify(payload));
     });
@@ -85,6 +97,7 @@ afterAll(async () => {
 beforeEach(() => {
   fake.received = [];
   fake.fail = undefined;
+  fake.replies = [];
 });
 
 interface ProviderCase {
@@ -216,15 +229,24 @@ describe.each(CASES)("$name", (p) => {
     expect(r).toMatchObject({ decidedBy: "fallback", agent: "claude", profile: "feature", reason: expect.stringContaining("HTTP 401") });
   });
 
-  it("HTTP 429: retried once (maxRetries: 1, retry-after: 0), then outcome error and fallback", async () => {
-    fake.fail = 429;
+  // The SDK's retries are off, so the count on the route is the count of requests the API saw.
+  it.each([429, 500])("HTTP %i: exactly one request reaches the server (no SDK retry), calls: 1, outcome error and fallback", async (status) => {
+    fake.fail = status;
     const { classification, route: r, ms } = await route(await classifierFor(p));
-    expect(fake.received).toHaveLength(2);
-    expect(fake.received[1]!.body).toEqual(fake.received[0]!.body);
+    expect(fake.received).toHaveLength(1);
     expect(ms).toBeLessThan(1500);
     expect(classification.call).toMatchObject({ calls: 1, outcome: "error", usage: { inputTokens: 0, outputTokens: 0 } });
-    expect(classification.outcome).toMatchObject({ ok: false, reason: expect.stringContaining("Rate limit exceeded (fake)") });
+    expect(classification.outcome).toMatchObject({ ok: false, reason: expect.stringContaining(`(HTTP ${status})`) });
     expect(r).toMatchObject({ decidedBy: "fallback", agent: "claude", profile: "feature" });
+  });
+
+  it("an invalid verdict, then HTTP 500 in the repair round: two requests, calls: 2", async () => {
+    fake.replies = [{ verdict: { ...VERDICT, agent: "wizard" } }, { fail: 500 }];
+    const { classification, route: r } = await route(await classifierFor(p));
+    expect(fake.received).toHaveLength(2);
+    expect(classification.call).toMatchObject({ calls: 2, outcome: "error" });
+    expect(classification.call.usage.inputTokens).toBe(USAGE[p.path]![0]);
+    expect(r).toMatchObject({ decidedBy: "fallback" });
   });
 
   it("HTTP 429 keeps the status in the reason", async () => {

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cliAgentRunner } from "../../src/adapters/agent-cli/cli-agent-runner.ts";
+import { spawnAgent } from "../../src/adapters/agent-cli/spawn-agent.ts";
 import { MainConfig } from "../../src/core/config/main-config.ts";
 import { Profile } from "../../src/core/config/profile.ts";
 import type { AgentRunRequest } from "../../src/core/ports.ts";
@@ -24,6 +25,9 @@ const config = MainConfig.parse({
     limited: agentConfig("failing-agent.mjs"),
     broke: agentConfig("failing-agent.mjs", ["unauthorized: invalid api key\n"]),
     missing: { type: "command" as const, command: ["/nonexistent/agent-binary"] },
+    "bad-handoff": agentConfig("output-agent.mjs", ["bad-handoff"]),
+    "big-handoff": agentConfig("output-agent.mjs", ["big-handoff"]),
+    "stdout-fail": agentConfig("output-agent.mjs", ["stdout-fail"]),
   },
 });
 const profile = Profile.parse({ name: "feature", description: "d", role: "r", instructions: "i" });
@@ -75,12 +79,57 @@ describe("command agents through the CLI runner", () => {
   });
 
   it("huge output is capped to its head and tail", async () => {
+    // What flood-agent.mjs prints: 20,480 numbered lines of 1,024 bytes and "THE END\n" on stdout, 5 MiB on stderr.
+    let stdoutBytes = "THE END\n".length;
+    for (let i = 0; i < 20 * 1024; i++) stdoutBytes += `${i} `.length + 1024;
+    const cap = 64 * 1024;
+    const r = await spawnAgent({ argv: [process.execPath, join(AGENTS, "flood-agent.mjs")], cwd: tempDir(), env: { PATH: process.env["PATH"] ?? "" }, timeoutMs: 20_000, maxCapture: cap });
+    expect(r.droppedBytes).toEqual({ stdout: stdoutBytes - cap, stderr: 5 * 1024 * 1024 - cap });
+    expect(r.truncated).toBe(true);
+    const marker = `\n[… ${stdoutBytes - cap} bytes dropped …]\n`;
+    expect(r.stdout.length).toBe(cap + marker.length);
+    expect(r.stdout.slice(cap / 2, cap / 2 + marker.length)).toBe(marker);
+    expect(r.stdout.startsWith("0 xxx")).toBe(true);
+    expect(r.stdout.endsWith("x\nTHE END\n")).toBe(true);
+    expect(r.stderr).toBe(`${"E".repeat(cap / 2)}\n[… ${5 * 1024 * 1024 - cap} bytes dropped …]\n${"E".repeat(cap / 2)}`);
+
     const repo = makeRepo();
-    const { record } = await cliAgentRunner({ config, hostEnv: host, runRoot: tempDir(), maxCapture: 64 * 1024 }).run(request("flood", repo));
+    const { record } = await cliAgentRunner({ config, hostEnv: host, runRoot: tempDir(), maxCapture: cap }).run(request("flood", repo));
     expect(record.ok).toBe(true);
     expect(record.finalText.length).toBeLessThanOrEqual(20_000);
     expect(record.finalText).toMatch(/THE END\n$/);
     expect(record.errorText.length).toBeLessThanOrEqual(8000);
+  });
+
+  it("a malformed handoff file keeps its raw text on the record, next to the agent's stdout", async () => {
+    const repo = makeRepo();
+    const { record, handoffText } = await cliAgentRunner({ config, hostEnv: host, runRoot: tempDir() }).run(request("bad-handoff", repo));
+    const raw = '{"schemaVersion": 1, "status": "done", "summary": "fixed the pars';
+    expect(handoffText).toBe(raw);
+    expect(record).toMatchObject({ ok: true, finalText: "wrote the handoff\n", handoffFile: { bytes: raw.length, readBytes: raw.length, raw } });
+  });
+
+  it("reads at most maxHandoffBytes of the handoff file and says so on the record", async () => {
+    const repo = makeRepo();
+    const { record, handoffText } = await cliAgentRunner({ config, hostEnv: host, runRoot: tempDir(), maxHandoffBytes: 16 * 1024 }).run(request("big-handoff", repo));
+    expect(handoffText?.length).toBe(16 * 1024);
+    expect(record.handoffFile?.readBytes).toBe(16 * 1024);
+    expect(record.handoffFile?.bytes).toBeGreaterThan(100_000);
+    expect(record.handoffFile?.raw).toBe(handoffText?.slice(0, 4000));
+  });
+
+  it("a failed command agent's stdout tail is kept after its stderr, and only stderr is classified", async () => {
+    const repo = makeRepo();
+    const { record } = await cliAgentRunner({ config, hostEnv: host, runRoot: tempDir() }).run(request("stdout-fail", repo));
+    expect(record).toMatchObject({ ok: false, exitCode: 3, failure: "agent_error" }); // the "401" on stdout is transcript, not an auth error
+    expect(record.errorText).toBe("wrapper: exit 3\nstdout: reading the task\nstdout: the test printed HTTP 401 for a missing fixture\nstdout: fatal: cannot continue, the build tool crashed");
+  });
+
+  it("a missing executable names the path it tried", async () => {
+    const repo = makeRepo();
+    const { record } = await cliAgentRunner({ config, hostEnv: host, runRoot: tempDir() }).run(request("missing", repo));
+    expect(record).toMatchObject({ ok: false, exitCode: null, failure: "tooling_missing" });
+    expect(record.errorText.split("\n")[0]).toBe("/nonexistent/agent-binary: not found");
   });
 
   it("the environment is an allowlist: no GitHub token, app key or other provider's key, in env or /proc", async () => {

@@ -3,7 +3,7 @@
 // fast: a few real files, and the rest registered in the index against one blob, then committed.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadRouting } from "../../src/adapters/config-fs/load-routing.ts";
@@ -111,59 +111,6 @@ describe("context bundles from real repositories", () => {
       }
     });
   }
-});
-
-describe("repoFiles", () => {
-  it("never reads outside the tree", async () => {
-    const parent = tempDir("ar-outside-");
-    writeFileSync(join(parent, "secret.txt"), "TOP SECRET\n");
-    const root = join(parent, "repo");
-    mkdirSync(join(root, "sub"), { recursive: true });
-    writeFileSync(join(root, "sub/ok.txt"), "fine\n");
-    const files = repoFiles(root);
-    expect(await files.readText("sub/ok.txt", 100)).toEqual({ text: "fine\n", truncated: false });
-    for (const path of ["../secret.txt", "sub/../../secret.txt", join(parent, "secret.txt"), "", ".", "sub", "missing.txt"]) {
-      expect(await files.readText(path, 100), path).toBeNull();
-    }
-  });
-
-  it("lists tracked files only, skips binary files, cuts at the byte limit without a broken character", async () => {
-    const root = repoWith(2);
-    writeFileSync(join(root, "logo.png"), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x02]));
-    writeFileSync(join(root, "späce name.md"), "é".repeat(10)); // 20 bytes
-    writeFileSync(join(root, "untracked.txt"), "not in git\n");
-    sh(root, "add", "logo.png", "späce name.md");
-    sh(root, "commit", "-q", "-m", "more");
-    const files = repoFiles(root);
-    expect((await files.list()).sort()).toEqual(["AGENTS.md", "logo.png", "späce name.md", "src/parser.ts"]);
-    expect(await files.readText("logo.png", 1000)).toBeNull();
-    expect(await files.readText("späce name.md", 7)).toEqual({ text: "ééé", truncated: true });
-    expect(await files.readText("späce name.md", 20)).toEqual({ text: "é".repeat(10), truncated: false });
-    expect(await repoFiles(tempDir()).list()).toEqual([]); // not a repository
-  });
-
-  it("returns the task branch's diff against its base, or null without a branch", async () => {
-    const root = repoWith(2);
-    const files = repoFiles(root);
-    expect(await files.taskDiff(3)).toBeNull();
-    sh(root, "checkout", "-q", "-b", "agent-router/task-3");
-    writeFileSync(join(root, "src/parser.ts"), `${PARSER}// handled\n`);
-    sh(root, "commit", "-q", "-am", "fix");
-    sh(root, "checkout", "-q", "main");
-    expect(await files.taskDiff(3)).toContain("+// handled");
-  });
-
-  // Regression (was a bug, fixed): readText follows symbolic links, so a tracked symlink (say AGENTS.md -> a file
-  // in the user's home) puts a file from outside the tree into the bundle.
-  it("does not follow a tracked symlink out of the tree", async () => {
-    const outside = tempDir("ar-outside-");
-    writeFileSync(join(outside, "id_rsa"), "PRIVATE KEY\n");
-    const root = repoWith(0);
-    symlinkSync(join(outside, "id_rsa"), join(root, "CLAUDE.md"));
-    sh(root, "add", "CLAUDE.md");
-    sh(root, "commit", "-q", "-m", "link");
-    expect(await repoFiles(root).readText("CLAUDE.md", 100)).toBeNull();
-  });
 });
 
 describe("bundleWriter", () => {

@@ -244,4 +244,16 @@ describe("gitWorktrees", () => {
     await ws.remove(1, "a-gone");
     await expect(ws.commit(1, "a-gone", "late")).rejects.toThrow(/no worktree is prepared/);
   });
+
+  it("a user branch named agent-router blocks the task branch: E_GIT with git's message and a fix, not a conflict", async () => {
+    const repo = makeRepo();
+    sh(repo, "branch", "agent-router");
+    const ws = gitWorktrees(repo);
+    const a = await ws.prepare(1, "a-first");
+    writeFileSync(join(a.path, "one.txt"), "work\n");
+    const err = await ws.commit(1, "a-first", "attempt 1").catch((e: unknown) => e);
+    expect(isRouterError(err, "E_GIT")).toBe(true);
+    expect((err as Error).message).toContain("'refs/heads/agent-router' exists; cannot create 'refs/heads/agent-router/task-1'");
+    expect((err as { fix: string }).fix).toMatch(/Rename the branch `agent-router`/);
+  });
 });

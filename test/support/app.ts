@@ -138,7 +138,7 @@ export function appHarness(routing: RoutingSetup, opts: HarnessOptions = {}): Ap
   const workspaces = new FakeWorkspaces();
   const timer = new ManualTimer();
   const repo = opts.repo ?? new MemoryRepoFiles({ "README.md": "# demo\n" });
-  const io: WorkerIo = { runner, workspaces, repoAt: () => repo, root: "/repo", profiles: routing.profiles, newBoundary: () => BOUNDARY, timer };
+  const io: WorkerIo = { runner, workspaces, repoFor: () => repo, root: "/repo", profiles: routing.profiles, newBoundary: () => BOUNDARY, timer };
   const task = async (id: number): Promise<Task> => findTask((await store.read()).ledger, id)!;
   const claim = async (id: number): Promise<Claim> => {
     const r = await reconcile({ kind: "cli", command: { verb: "run", taskId: id } }, deps, { claim: { limit: 1 } });

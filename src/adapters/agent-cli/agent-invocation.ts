@@ -51,6 +51,33 @@ function opencodeCredentials(host: Readonly<Record<string, string | undefined>>,
   return { ...pick(host, names), ...pick(host, ["OPENCODE_API_KEY", "OPENCODE_CONFIG_CONTENT"]) };
 }
 
+/** Codex's built-in providers: its config cannot amend them (a partial entry is ignored or refused). */
+const CODEX_BUILT_IN_PROVIDERS = new Set(["openai", "ollama", "lmstudio", "oss", "amazon-bedrock"]);
+
+/** The provider id that `-c model_provider=ID` (or `--config`) in the configured args selects, the last one winning. */
+function codexProviderOf(args: readonly string[]): string | undefined {
+  let id: string | undefined;
+  args.forEach((a, i) => {
+    const value = a === "-c" || a === "--config" ? args[i + 1] : a.startsWith("--config=") ? a.slice("--config=".length) : undefined;
+    const m = value === undefined ? null : /^model_provider\s*=\s*"?([\w.-]+)"?\s*$/.exec(value);
+    if (m) id = m[1];
+  });
+  return id;
+}
+
+/**
+ * Codex's own API retries, capped like claude's so that failover is fast (agent-clis.md §2): the
+ * knobs are per provider (`model_providers.ID.request_max_retries` and `stream_max_retries`, 4 and
+ * 5 by default), and only a provider defined in config takes them. With the built-in `openai`
+ * provider (no `model_provider` in `args`) codex keeps its default retries: only the timeout bounds
+ * them. Placed before the configured args, which win when they set the same keys.
+ */
+function codexRetryCaps(args: readonly string[]): string[] {
+  const id = codexProviderOf(args);
+  if (id === undefined || CODEX_BUILT_IN_PROVIDERS.has(id)) return [];
+  return ["-c", `model_providers.${id}.request_max_retries=1`, "-c", `model_providers.${id}.stream_max_retries=1`];
+}
+
 /**
  * The command line, environment and parser for one run. The environment is an allowlist: PATH, a
  * per-run HOME, locale, the router's three variables, the one credential the CLI needs, and the
@@ -117,6 +144,7 @@ export function invocationFor(i: InvocationInput, host: Readonly<Record<string, 
           ...(i.model ? ["-m", i.model] : []),
           // codex 0.169 ignores OPENAI_BASE_URL; the built-in provider takes it as config.
           ...(baseUrl ? ["-c", `openai_base_url=${JSON.stringify(baseUrl)}`] : []),
+          ...codexRetryCaps(extra),
           ...extra,
           // After exec's own options: `codex exec resume` refuses --sandbox, --color and --add-dir.
           ...(i.repair?.sessionId ? ["resume", i.repair.sessionId] : []),

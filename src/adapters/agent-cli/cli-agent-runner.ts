@@ -1,4 +1,5 @@
-import { mkdir, readFile, unlink, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { mkdir, open, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { classifyFailure } from "../../core/agents/classify-failure.ts";
 import type { ParsedRun, RunRecord } from "../../core/agents/run-record.ts";
@@ -18,6 +19,8 @@ export interface CliRunnerOptions {
   runRoot: string;
   /** Bytes of stdout and of stderr kept (head and tail). */
   maxCapture?: number;
+  /** Bytes of the handoff file read at most (default 4 MiB: room for 50 delegations of 64 KB); the record says when it was cut. */
+  maxHandoffBytes?: number;
   graceMs?: number;
   /** Records each agent's process group while it runs, so a later worker can reap it if this one dies. */
   processes?: ProcessTracker;
@@ -36,6 +39,42 @@ async function changedFiles(workdir: string): Promise<string[]> {
     if (entry[0] === "R" || entry[0] === "C") i++; // a rename's source path follows
   }
   return out.sort();
+}
+
+/** Characters of the handoff file's text kept on the record. */
+const RAW_HANDOFF_CHARS = 4000;
+
+/**
+ * The handoff file, at most `max` bytes of it; null when there is no regular file. Never through a
+ * symlink (the agent could point it at one of the router's files) and never waiting on a FIFO.
+ */
+async function readHandoffFile(path: string, max: number): Promise<{ text: string; bytes: number; readBytes: number } | null> {
+  const file = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => null);
+  if (!file) return null;
+  try {
+    const info = await file.stat();
+    if (!info.isFile()) return null;
+    const buf = Buffer.alloc(Math.min(info.size, max));
+    const { bytesRead } = await file.read(buf, 0, buf.length, 0);
+    return { text: buf.subarray(0, bytesRead).toString("utf8"), bytes: info.size, readBytes: bytesRead };
+  } catch {
+    return null;
+  } finally {
+    await file.close();
+  }
+}
+
+/** The last non-blank lines of a command agent's stdout (at most 40, within `max` characters), each marked as stdout. */
+function stdoutTail(stdout: string, max: number): string {
+  const end = stdout.slice(-max);
+  // Cut at a line start when the cut fell inside a line.
+  const cut = stdout.length > max && end.includes("\n") ? end.slice(end.indexOf("\n") + 1) : end;
+  return cut
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .slice(-40)
+    .map((l) => `stdout: ${l}`)
+    .join("\n");
 }
 
 function runDirOf(root: string, req: AgentRunRequest): string {
@@ -110,9 +149,20 @@ export function cliAgentRunner(opts: CliRunnerOptions): AgentRunner {
       const parsed: ParsedRun = inv.parser
         ? inv.parser.result()
         : { ok: true, inputTokens: 0, outputTokens: 0, deniedActions: [], finalText: r.stdout.slice(-20_000), errorText: "" };
-      const errorText = [parsed.errorText, stderrTail].filter(Boolean).join("\n").slice(-8000);
       const ok = parsed.ok && r.exitCode === 0 && !r.timedOut && !r.aborted && r.spawnError === undefined;
+      // What classification reads: the CLI's error channel and stderr, never stdout (the transcript).
+      const channel = [parsed.errorText, stderrTail].filter(Boolean).join("\n").slice(-8000);
+      const errorText = [
+        r.spawnError,
+        channel.trimEnd(),
+        // A command agent may well say why it failed on stdout: its end is kept for people (not classified).
+        !inv.parser && !ok ? stdoutTail(r.stdout, 2000) : "",
+        r.skippedLines > 0 ? `${r.skippedLines} stdout line(s) over the line cap were skipped unparsed` : "",
+      ]
+        .filter(Boolean)
+        .join("\n");
       const cost = parsed.costUsd ?? (parsed.inputTokens + parsed.outputTokens > 0 ? priceUsage(req.model ?? "", parsed) : undefined);
+      const handoff = await readHandoffFile(outputPath, opts.maxHandoffBytes ?? 4 * 1024 * 1024);
       const record: RunRecord = {
         ok,
         exitCode: r.exitCode,
@@ -127,11 +177,12 @@ export function cliAgentRunner(opts: CliRunnerOptions): AgentRunner {
         deniedActions: parsed.deniedActions,
         filesChanged: await changedFiles(req.workdir),
         finalText: parsed.finalText,
-        ...(ok ? {} : { failure: classifyFailure({ timedOut: r.timedOut, ...(r.spawnError ? { spawnError: r.spawnError } : {}), ...(parsed.apiStatus ? { apiStatus: parsed.apiStatus } : {}), ...(parsed.apiError ? { apiError: parsed.apiError } : {}), errorText: r.spawnError ?? errorText }) }),
+        ...(ok ? {} : { failure: classifyFailure({ timedOut: r.timedOut, ...(r.spawnError ? { spawnError: r.spawnError } : {}), ...(parsed.apiStatus ? { apiStatus: parsed.apiStatus } : {}), ...(parsed.apiError ? { apiError: parsed.apiError } : {}), errorText: r.spawnError ?? channel }) }),
         errorText,
         durationMs: r.durationMs,
+        ...(handoff ? { handoffFile: { bytes: handoff.bytes, readBytes: handoff.readBytes, raw: handoff.text.slice(0, RAW_HANDOFF_CHARS) } } : {}),
       };
-      const handoffText = await readFile(outputPath, "utf8").catch(() => null);
+      const handoffText = handoff?.text ?? null;
       return { record, handoffText };
     },
   };

@@ -21,6 +21,18 @@ function parseLine(text: string): Json | null {
   }
 }
 
+/**
+ * Bounds on what a parser keeps, whatever the stream: the final message's end (a handoff block
+ * closes it), and the first refused actions and reported files. Lines are capped by the spawner.
+ */
+const MAX_FINAL_TEXT = 1024 * 1024;
+const MAX_DENIED = 50;
+const MAX_FILES = 1000;
+const finalOf = (text: string): string => (text.length > MAX_FINAL_TEXT ? text.slice(-MAX_FINAL_TEXT) : text);
+function pushDenied(denied: string[], action: string): void {
+  if (denied.length < MAX_DENIED) denied.push(action.slice(0, 300));
+}
+
 /** Keeps the error channel short: the last few distinct messages. */
 function pushError(errors: string[], message: string | undefined): void {
   if (!message) return;
@@ -66,7 +78,8 @@ export function claudeParser(): EventParser {
         ? models.reduce((n, m) => n + num(m["inputTokens"]) + num(m["cacheReadInputTokens"]) + num(m["cacheCreationInputTokens"]), 0)
         : num(usage["input_tokens"]) + cacheRead + num(usage["cache_creation_input_tokens"]);
       const output = fromModels ? models.reduce((n, m) => n + num(m["outputTokens"]), 0) : num(usage["output_tokens"]);
-      const denials = Array.isArray(r["permission_denials"]) ? r["permission_denials"].map(obj).map((d) => `${str(d["tool_name"]) ?? "tool"} ${JSON.stringify(d["tool_input"] ?? {})}`.slice(0, 300)) : [];
+      const denials: string[] = [];
+      if (Array.isArray(r["permission_denials"])) for (const d of r["permission_denials"].slice(0, MAX_DENIED).map(obj)) pushDenied(denials, `${str(d["tool_name"]) ?? "tool"} ${JSON.stringify(d["tool_input"] ?? {})}`);
       if (isError || (final && r["subtype"] !== "success")) pushError(errors, str(r["result"]) ?? str(r["subtype"]));
       if (!final) pushError(errors, "no result event: the CLI stopped before it finished");
       // API retries explain the ending only when the run ended on an API error (or never ended) with
@@ -87,7 +100,7 @@ export function claudeParser(): EventParser {
         ...(cost === undefined ? {} : { costUsd: cost }),
         ...((str(r["session_id"]) ?? sessionId) ? { sessionId: str(r["session_id"]) ?? sessionId } : {}),
         deniedActions: denials,
-        finalText: isError ? lastAssistantText : (str(r["result"]) ?? lastAssistantText),
+        finalText: finalOf(isError ? lastAssistantText : (str(r["result"]) ?? lastAssistantText)),
         ...(apiStatus ? { apiStatus } : {}),
         ...(apiError ? { apiError } : {}),
         errorText: [...(retriesExplain ? retries : []), ...errors].join("\n"),
@@ -129,8 +142,8 @@ export function codexParser(): EventParser {
       if (type === "item.completed") {
         const item = obj(e["item"]);
         if (item["type"] === "agent_message") finalText = str(item["text"]) ?? finalText;
-        if (item["type"] === "command_execution" && item["status"] === "declined") denied.push(`command ${str(item["command"]) ?? ""}`.slice(0, 300));
-        if (item["type"] === "file_change" && Array.isArray(item["changes"])) for (const c of item["changes"]) if (str(obj(c)["path"])) files.add(str(obj(c)["path"])!);
+        if (item["type"] === "command_execution" && item["status"] === "declined") pushDenied(denied, `command ${str(item["command"]) ?? ""}`);
+        if (item["type"] === "file_change" && Array.isArray(item["changes"])) for (const c of item["changes"]) if (str(obj(c)["path"]) && files.size < MAX_FILES) files.add(str(obj(c)["path"])!);
         if (item["type"] === "error") pushError(errors, str(item["message"]));
       }
     },
@@ -145,7 +158,7 @@ export function codexParser(): EventParser {
         cacheReadTokens: cached,
         ...(sessionId ? { sessionId } : {}),
         deniedActions: denied,
-        finalText,
+        finalText: finalOf(finalText),
         ...(statusMatch ? { apiStatus: Number(statusMatch[1]) } : {}),
         errorText: errors.join("\n"),
         filesReported: [...files],
@@ -187,7 +200,7 @@ export function opencodeParser(): EventParser {
       if (e["type"] === "tool_use") {
         const state = obj(part["state"]);
         const error = str(state["error"]);
-        if (state["status"] === "error" && error && /reject|denied|not allowed|permission/i.test(error)) denied.push(`${str(part["tool"]) ?? "tool"}: ${error}`.slice(0, 300));
+        if (state["status"] === "error" && error && /reject|denied|not allowed|permission/i.test(error)) pushDenied(denied, `${str(part["tool"]) ?? "tool"}: ${error}`);
       }
       if (e["type"] === "error") {
         errored = true;
@@ -208,7 +221,7 @@ export function opencodeParser(): EventParser {
         costUsd: Math.round(cost * 1e6) / 1e6,
         ...(sessionId ? { sessionId } : {}),
         deniedActions: denied,
-        finalText,
+        finalText: finalOf(finalText),
         ...(apiStatus ? { apiStatus } : {}),
         errorText: errors.join("\n"),
       };

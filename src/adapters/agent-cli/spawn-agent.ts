@@ -1,4 +1,7 @@
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { StringDecoder } from "node:string_decoder";
 
 export interface SpawnRequest {
   argv: readonly [string, ...string[]];
@@ -12,8 +15,13 @@ export interface SpawnRequest {
   graceMs?: number;
   /** Bytes kept of each stream: the first and the last half of this. */
   maxCapture?: number;
-  /** Every complete stdout line, as it arrives (for streaming JSON events); never capped. */
+  /** Every complete stdout line, as it arrives (for streaming JSON events), decoded as UTF-8 across chunks. */
   onStdoutLine?: (line: string) => void;
+  /**
+   * Longest stdout line given to `onStdoutLine`, in UTF-16 units (default 8 Mi): a longer one is
+   * skipped, not buffered, so one line without a newline cannot grow memory without bound.
+   */
+  maxLineLength?: number;
   signal?: AbortSignal;
   /** Called with the group's pid as soon as it started (to record it, see process-registry.ts). */
   onSpawn?: (pid: number) => void;
@@ -26,12 +34,16 @@ export interface SpawnResult {
   signal: string | null;
   timedOut: boolean;
   aborted: boolean;
-  /** The executable could not be started (e.g. ENOENT). */
+  /** The executable could not be started, naming what was tried (`/usr/bin/x: not found`). */
   spawnError?: string;
   stdout: string;
   stderr: string;
   /** True when a stream was longer than `maxCapture` and its middle was dropped. */
   truncated: boolean;
+  /** Bytes of each stream dropped from its middle; the text says so at the cut (`[… N bytes dropped …]`). */
+  droppedBytes: { stdout: number; stderr: number };
+  /** Stdout lines longer than `maxLineLength`, not given to `onStdoutLine`. */
+  skippedLines: number;
   durationMs: number;
 }
 
@@ -66,11 +78,89 @@ class CappedBuffer {
       this.dropped += cut;
     }
   }
-  text(): string {
-    const head = Buffer.concat(this.head).toString("utf8");
-    const tail = Buffer.concat(this.tail).toString("utf8");
-    return this.dropped > 0 ? `${head}\n[… ${this.dropped} bytes dropped …]\n${tail}` : head + tail;
+  /** The kept text and the bytes dropped; a cut through a UTF-8 character drops the whole character. */
+  result(): { text: string; dropped: number } {
+    const head = Buffer.concat(this.head);
+    const tail = Buffer.concat(this.tail);
+    if (this.dropped === 0) return { text: Buffer.concat([head, tail]).toString("utf8"), dropped: 0 };
+    const headEnd = completeUpTo(head);
+    const tailStart = continuationBytesAt(tail);
+    const dropped = this.dropped + head.length - headEnd + tailStart;
+    return { text: `${head.subarray(0, headEnd).toString("utf8")}\n[… ${dropped} bytes dropped …]\n${tail.subarray(tailStart).toString("utf8")}`, dropped };
   }
+}
+
+/** The length of `buf` without a UTF-8 sequence left incomplete at its end. */
+function completeUpTo(buf: Buffer): number {
+  for (let back = 1; back <= Math.min(4, buf.length); back++) {
+    const byte = buf[buf.length - back]!;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back for the lead
+    const need = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return need > back ? buf.length - back : buf.length;
+  }
+  return buf.length;
+}
+
+/** How many UTF-8 continuation bytes (the rest of a character cut off before) open `buf`, at most 3. */
+function continuationBytesAt(buf: Buffer): number {
+  let n = 0;
+  while (n < 3 && n < buf.length && (buf[n]! & 0xc0) === 0x80) n++;
+  return n;
+}
+
+/**
+ * Splits decoded stdout into lines without holding more than `max` units of an unfinished one: a
+ * longer line is dropped as it grows (and counted), its end skipped up to the next newline.
+ */
+class LineSplitter {
+  private parts: string[] = [];
+  private length = 0;
+  private skipping = false;
+  skipped = 0;
+  constructor(
+    private readonly max: number,
+    private readonly emit: (line: string) => void,
+  ) {}
+  push(text: string): void {
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
+      this.add(text.slice(start, nl));
+      if (!this.skipping) this.emit(this.parts.join("").replace(/\r$/, ""));
+      this.parts = [];
+      this.length = 0;
+      this.skipping = false;
+      start = nl + 1;
+    }
+    this.add(text.slice(start));
+  }
+  end(): void {
+    if (!this.skipping && this.length > 0) this.emit(this.parts.join(""));
+  }
+  private add(piece: string): void {
+    if (this.skipping || piece.length === 0) return;
+    if (this.length + piece.length > this.max) {
+      this.skipping = true;
+      this.skipped++;
+      this.parts = [];
+      this.length = 0;
+      return;
+    }
+    this.parts.push(piece);
+    this.length += piece.length;
+  }
+}
+
+/** What a failed start means, naming the path tried. */
+function describeSpawnError(e: NodeJS.ErrnoException, file: string, req: SpawnRequest): string {
+  if (e.code === "ENOENT") {
+    // spawn says ENOENT for a missing working directory too, and execve for a missing #! interpreter.
+    if (!existsSync(req.cwd)) return `${file}: not started, the working directory ${req.cwd} does not exist`;
+    if (!file.includes("/")) return `${file}: not found on PATH (${req.env["PATH"] ?? "none set"})`;
+    const path = resolve(req.cwd, file);
+    return existsSync(path) ? `${path}: its interpreter (the #! line) was not found` : `${path}: not found`;
+  }
+  if (e.code === "EACCES") return `${file.includes("/") ? resolve(req.cwd, file) : file}: permission denied (is it executable?)`;
+  return `${file}: could not start (${e.code ?? "error"}: ${e.message})`;
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
@@ -86,6 +176,13 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
  * Runs an agent CLI in its own process group: the prompt on stdin (never argv), stdin closed
  * afterwards, a timeout that sends SIGTERM and then SIGKILL to the whole group, output capped to
  * its head and tail, and stray children killed when the agent exits. Never rejects.
+ *
+ * Not execa, on purpose: the kill must reach everything an agent started (tools, servers,
+ * sub-agents), so the child leads its own process group and every signal goes to `-pid`, while
+ * execa's `timeout`, `cancelSignal` and `cleanup` signal the child alone. Output is bounded here to
+ * its head and tail while the run goes on; execa's `maxBuffer` fails the run once reached and
+ * `buffer: false` keeps nothing. The environment is exactly the allowlist given, where execa
+ * extends `process.env` unless `extendEnv: false` is remembered at every call.
  */
 export function spawnAgent(req: SpawnRequest): Promise<SpawnResult> {
   const started = performance.now();
@@ -111,16 +208,12 @@ export function spawnAgent(req: SpawnRequest): Promise<SpawnResult> {
         killGroup(child.pid, "SIGKILL");
       }
     }
-    let pending = "";
+    // A character split between two chunks is decoded once both halves are in.
+    const decoder = new StringDecoder("utf8");
+    const lines = req.onStdoutLine ? new LineSplitter(req.maxLineLength ?? 8 * 1024 * 1024, req.onStdoutLine) : undefined;
     child.stdout?.on("data", (d: Buffer) => {
       out.push(d);
-      if (!req.onStdoutLine) return;
-      pending += d.toString("utf8");
-      let nl: number;
-      while ((nl = pending.indexOf("\n")) >= 0) {
-        req.onStdoutLine(pending.slice(0, nl).replace(/\r$/, ""));
-        pending = pending.slice(nl + 1);
-      }
+      lines?.push(decoder.write(d));
     });
     child.stderr?.on("data", (d: Buffer) => err.push(d));
     child.stdin?.on("error", () => undefined); // an agent that exits without reading its input
@@ -157,11 +250,28 @@ export function spawnAgent(req: SpawnRequest): Promise<SpawnResult> {
           // A record left behind is harmless: its group is dead and reapOrphans drops it later.
         }
       }
-      if (req.onStdoutLine && pending.length > 0) req.onStdoutLine(pending);
-      resolve({ exitCode, signal, timedOut, aborted, ...(spawnError ? { spawnError } : {}), stdout: out.text(), stderr: err.text(), truncated: out.dropped + err.dropped > 0, durationMs: Math.round(performance.now() - started) });
+      if (lines) {
+        lines.push(decoder.end());
+        lines.end();
+      }
+      const stdout = out.result();
+      const stderr = err.result();
+      resolve({
+        exitCode,
+        signal,
+        timedOut,
+        aborted,
+        ...(spawnError ? { spawnError } : {}),
+        stdout: stdout.text,
+        stderr: stderr.text,
+        truncated: stdout.dropped + stderr.dropped > 0,
+        droppedBytes: { stdout: stdout.dropped, stderr: stderr.dropped },
+        skippedLines: lines?.skipped ?? 0,
+        durationMs: Math.round(performance.now() - started),
+      });
     };
     child.on("error", (e: NodeJS.ErrnoException) => {
-      spawnError = `${e.code ?? "error"}: could not start ${file} (${e.message})`;
+      spawnError = describeSpawnError(e, file, req);
       finish(null, null);
     });
     // Children the agent left behind may hold its stdout open; kill them once it exits so "close" comes.

@@ -24,7 +24,8 @@ export interface AiClassifierOptions {
 type Answer = { outcome: ClassifierOutcome; text: string | undefined; usage: LanguageModelUsage | undefined; failed?: "error" | "timeout" };
 
 function describeError(err: unknown): string {
-  // After its retries the SDK throws a RetryError; the HTTP status is on the last error it wraps.
+  // With retries off the SDK throws the APICallError itself; a RetryError (should retries ever be
+  // on) carries the HTTP status on the last error it wraps.
   const e = (RetryError.isInstance(err) ? err.lastError : err) as { name?: string; message?: string; statusCode?: number };
   const status = e.statusCode ? ` (HTTP ${e.statusCode})` : "";
   return `${e.name ?? "Error"}${status}: ${(e.message ?? String(err)).split("\n")[0]?.slice(0, 200)}`;
@@ -32,6 +33,13 @@ function describeError(err: unknown): string {
 
 /** Generous for a four-key JSON object; keeps a rambling model from running up the bill. */
 const MAX_OUTPUT_TOKENS = 500;
+
+/**
+ * The SDK's own retries are off: each `ask` is exactly one HTTP request, so `calls` on the route
+ * counts every request that was made (and paid for). The repair round is the only retry; an API
+ * error or a 429 goes to the fallback route at once instead of waiting out the SDK's backoff.
+ */
+const SDK_RETRIES = 0;
 
 /**
  * The classifier on the AI SDK: structured output against an enum schema built from the enabled
@@ -53,7 +61,7 @@ export function createAiClassifier(opts: AiClassifierOptions): Classifier {
       const ask = async (messages: ModelMessage[]): Promise<Answer> => {
         let result;
         try {
-          result = await generateText({ model: opts.model, output: Output.object({ schema, name: "route_verdict" }), messages, abortSignal: signal, maxRetries: 1, temperature: 0, maxOutputTokens: MAX_OUTPUT_TOKENS });
+          result = await generateText({ model: opts.model, output: Output.object({ schema, name: "route_verdict" }), messages, abortSignal: signal, maxRetries: SDK_RETRIES, temperature: 0, maxOutputTokens: MAX_OUTPUT_TOKENS });
         } catch (err) {
           if (NoObjectGeneratedError.isInstance(err)) return { outcome: parseVerdictText(err.text ?? "", choices), text: err.text, usage: err.usage };
           if (signal.aborted) return { outcome: { ok: false, reason: `classifier timed out after ${opts.timeoutMs} ms` }, text: undefined, usage: undefined, failed: "timeout" };

@@ -6,7 +6,7 @@ import type { Task } from "../../core/ledger/task.ts";
 import type { LedgerSnapshot, LedgerStore, LedgerWrite, WriteOutcome } from "../../core/ports.ts";
 import type { DecodedLedger } from "../ledger-codec/ledger-file.ts";
 import { appendArchive, decodeArchive, decodeLedger, encodeLedger } from "../ledger-codec/ledger-file.ts";
-import { git, runGit } from "./run-git.ts";
+import { git, lostRefRace, runGit, updateRefError } from "./run-git.ts";
 import { withLockFile } from "./local-lock.ts";
 import { writeTree } from "./write-tree.ts";
 
@@ -110,8 +110,9 @@ export class GitLedgerStore implements LedgerStore {
         if (attempt === 0 && (await this.removeStaleLock(r.stderr))) continue;
         return false;
       }
-      if (/cannot lock ref|is at .* but expected|reference already exists|unable to resolve reference/.test(r.stderr)) return false;
-      throw new RouterError("E_GIT", `git update-ref failed: ${r.stderr.trim()}`, { stderr: r.stderr });
+      if (lostRefRace(r.stderr)) return false;
+      // Not a race (e.g. a branch named like a folder of ours): retrying cannot help, fail at once.
+      throw updateRefError(this.ref, r.stderr, { exitCode: r.code }, "set ledger.branch in .github/agent-router.yml to another name");
     }
     return false;
   }

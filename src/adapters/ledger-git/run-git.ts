@@ -44,3 +44,24 @@ export async function git(cwd: string, args: readonly string[], input?: string):
   }
   return r.stdout.trimEnd();
 }
+
+/**
+ * Whether a failed `update-ref REF NEW OLD` lost a race: git says REF is no longer at OLD ("is at X
+ * but expected OLD"), exists although OLD said absent ("reference already exists"), or is gone
+ * ("unable to resolve reference"). Every other "cannot lock ref" is not a race and retrying cannot
+ * help, e.g. a branch `agent-router` makes `refs/heads/agent-router/ledger` impossible ("'refs/heads/
+ * agent-router' exists; cannot create …").
+ */
+export function lostRefRace(stderr: string): boolean {
+  return /but expected|reference already exists|unable to resolve reference/.test(stderr);
+}
+
+/** E_GIT for an `update-ref` that failed for another reason than a race, with git's own message. */
+export function updateRefError(ref: string, stderr: string, details: Record<string, unknown>, otherName?: string): RouterError {
+  const clash = /'(refs\/[^']+)' exists; cannot create '(refs\/[^']+)'/.exec(stderr);
+  const short = (r: string): string => r.replace(/^refs\/heads\//, "");
+  const fix = clash
+    ? `The ref ${clash[1]} exists, so git cannot create ${clash[2]} (one ref name cannot be both a branch and a folder of branches). Rename the branch \`${short(clash[1]!)}\` (git branch -m ${short(clash[1]!)} NEW-NAME)${otherName ? `, or ${otherName}` : ""}.`
+    : undefined;
+  return new RouterError("E_GIT", `git update-ref ${ref} failed: ${stderr.trim() || "no message"}`, { ref, ...details, stderr }, fix ? { fix } : undefined);
+}

@@ -3,7 +3,7 @@ import { mkdir, readFile, realpath, rename, rm, writeFile } from "node:fs/promis
 import { join, sep } from "node:path";
 import { RouterError } from "../../core/errors.ts";
 import type { Workspaces } from "../../core/ports.ts";
-import { git, runGit } from "../ledger-git/run-git.ts";
+import { git, runGit, updateRefError } from "../ledger-git/run-git.ts";
 
 /**
  * Where an attempt's worktree started: `start` is the commit it was made at and the parent of the
@@ -145,8 +145,10 @@ export function gitWorktrees(root: string, opts: { base?: string } = {}): Worksp
       if (moved.code !== 0) {
         const now = await runGit(root, ["rev-parse", "--verify", "--quiet", ref]);
         const current = now.code === 0 ? now.stdout.trim() : "0".repeat(rec.old.length);
+        // A lost race shows as a branch that moved; anything else (a lock, a branch `agent-router`
+        // blocking `agent-router/task-N`) fails now with git's message, since retrying cannot help.
         if (current !== rec.old) return { conflict: true };
-        throw new RouterError("E_GIT", `git update-ref failed: ${moved.stderr.trim() || `exit ${moved.code}`}`, { ref, exitCode: moved.code, stderr: moved.stderr });
+        throw updateRefError(ref, moved.stderr, { taskId, exitCode: moved.code });
       }
       await writeRecord(path, { start: commit, old: commit });
       // Keep the worktree's own HEAD in step, so a later commit of this attempt and `git status`

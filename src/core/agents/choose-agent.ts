@@ -45,8 +45,5 @@ export function chooseAgent(task: Task, config: MainConfig): AgentChoice {
   return { agent, ...(model ? { model } : {}), chain };
 }
 
-/** Full-jitter exponential backoff: a uniform delay in [0, min(cap, base·2^(n−1))). */
-export function retryDelayMs(failedAttempts: number, random: () => number, baseMs: number, capMs: number): number {
-  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, failedAttempts - 1));
-  return Math.floor(random() * ceiling);
-}
+// Re-exported for its existing callers (settle-run, reconcile/attempt-result); the formula lives once.
+export { retryDelayMs } from "../scheduling/retry-delay.ts";

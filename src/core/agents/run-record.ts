@@ -33,6 +33,12 @@ export interface RunRecord extends RunFacts {
   /** Set when `ok` is false. */
   failure?: FailureClass;
   durationMs: number;
+  /**
+   * The handoff file as the router read it, when the agent wrote one: its size in bytes, the bytes
+   * read (at most the runner's cap: fewer than `bytes` means the rest was never read), and the start
+   * of its raw text, so that a malformed file can be shown on the attempt.
+   */
+  handoffFile?: { bytes: number; readBytes: number; raw: string };
 }
 
 /** What a CLI's machine-readable output says, before the router adds git and timing facts. */

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { RouterError } from "../errors.ts";
 import { Task } from "./task.ts";
 
 export const LEDGER_SCHEMA_VERSION = 1;
@@ -84,6 +85,13 @@ export function formatPath(path: readonly (string | number)[]): string {
 
 export function findTask(ledger: Ledger, id: number): Task | undefined {
   return ledger.tasks.find((t) => t.id === id);
+}
+
+/** The task with this id, or E_TASK_NOT_FOUND naming where it was looked for (a store's location). */
+export function requireTask(ledger: Ledger, id: number, where = "the ledger"): Task {
+  const task = findTask(ledger, id);
+  if (!task) throw new RouterError("E_TASK_NOT_FOUND", `no task ${id} in ${where}`, { id });
+  return task;
 }
 
 /** The ledger with `task` in place of the task that has its id. */

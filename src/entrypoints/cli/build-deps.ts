@@ -98,12 +98,11 @@ export async function workerIoOf(ctx: CliContext, io: CliIo, routing: LoadedRout
   const common = await git(ctx.root, ["rev-parse", "--path-format=absolute", "--git-common-dir"]);
   const runRoot = join(common, "agent-router", "runs");
   const processes = processRegistry(join(common, "agent-router", "procs"));
-  const mainTree = repoFiles(ctx.root);
   const worker: WorkerIo = {
     runner: cliAgentRunner({ config: ctx.loaded.config, hostEnv: io.env, runRoot, processes }),
     workspaces: gitWorktrees(ctx.root),
-    // Diffs are taken from the main tree: inside an attempt's worktree HEAD is detached at the branch.
-    repoAt: (path: string) => ({ ...repoFiles(path), taskDiff: (id: number) => mainTree.taskDiff(id) }),
+    // Read from git objects through the main checkout (its HEAD is the base branch), never from a worktree.
+    repoFor: (taskId: number) => repoFiles(ctx.root, { taskId }),
     root: ctx.root,
     profiles: routing.profiles,
     newBoundary,

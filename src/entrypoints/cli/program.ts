@@ -2,12 +2,14 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { initProject } from "../../app/init-project.ts";
 import { listTasks, showTask } from "../../app/task-commands.ts";
 import { reconcile } from "../../app/reconcile.ts";
+import { commandAgentWarnings } from "../../app/check-command-agents.ts";
 import { validateLedger } from "../../app/validate-ledger.ts";
 import { formatConfigProblem } from "../../adapters/config-fs/load-config.ts";
 import { loadJobs } from "../../adapters/config-fs/load-jobs.ts";
 import { loadRouting } from "../../adapters/config-fs/load-routing.ts";
 import { syncLedger } from "../../adapters/ledger-git/sync-ledger.ts";
 import { runGit } from "../../adapters/ledger-git/run-git.ts";
+import { findExecutable } from "../../adapters/system/find-executable.ts";
 import { projectFiles } from "../../adapters/system/system.ts";
 import { isRouterError, RouterError } from "../../core/errors.ts";
 import { isAgentEnabled } from "../../core/routing/decide-route.ts";
@@ -122,7 +124,10 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
       const ledger = await validateLedger(ctx.store);
       const routing = await loadRouting(ctx.root, ctx.loaded.config);
       const jobs = await loadJobs(ctx.root, new Set(routing.profiles.keys()));
-      const files = [...ctx.loaded.problems, ...routing.problems, ...jobs.problems];
+      // The agent runner spawns argv[0] with the host's PATH, from a worktree of this repository.
+      const path = io.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin";
+      const agents = await commandAgentWarnings(ctx.loaded.config, (program) => findExecutable(program, ctx.root, path));
+      const files = [...ctx.loaded.problems, ...agents.map((p) => ({ ...p, file: ctx.loaded.file })), ...routing.problems, ...jobs.problems];
       const errors = [...files.filter((p) => p.severity === "error").map(formatConfigProblem), ...ledger.errors];
       const warnings = [...files.filter((p) => p.severity === "warning").map(formatConfigProblem), ...ledger.warnings];
       for (const w of warnings) io.err(`warning: ${w}`);

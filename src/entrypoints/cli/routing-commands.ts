@@ -45,7 +45,7 @@ export function addRoutingCommands(program: Command, io: CliIo, where: (cmd: Com
       const dir = o.out ?? join(await git(ctx.root, ["rev-parse", "--absolute-git-dir"]), "agent-router", "bundles");
       const r = await buildContextCommand(ctx.deps, id, {
         profiles: routing.profiles,
-        repo: repoFiles(ctx.root),
+        repo: repoFiles(ctx.root, { taskId: id }),
         writer: bundleWriter(dir),
         boundary: newBoundary(),
         ...(o.profile ? { profileName: o.profile } : {}),

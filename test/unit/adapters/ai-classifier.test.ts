@@ -198,17 +198,20 @@ describe("AI classifier: failures", () => {
     expect(route.reason).toContain("HTTP 429");
   });
 
-  it("a retryable 429 is retried once (maxRetries: 1), then ends as error and the fallback", async () => {
-    const { classification, route, model } = await run(() => Promise.reject(apiError(429)));
-    expect(model.doGenerateCalls).toHaveLength(2);
+  // The SDK's own retries are off (maxRetries: 0): every model call is one `calls` on the route.
+  it.each([429, 500, 503])("a retryable HTTP %i is not retried by the SDK: one model call, calls: 1, then the fallback", async (status) => {
+    const { classification, route, model } = await run(() => Promise.reject(apiError(status)));
+    expect(model.doGenerateCalls).toHaveLength(1);
     expect(classification.call).toMatchObject({ calls: 1, outcome: "error" });
-    expect(classification.outcome.ok).toBe(false);
+    expect(classification.outcome).toMatchObject({ ok: false, reason: expect.stringMatching(new RegExp(`^classifier call failed: AI_APICallError \\(HTTP ${status}\\): `)) as unknown });
     expect(route.decidedBy).toBe("fallback");
   });
 
-  it("a retryable 429 keeps the HTTP status in the reason after the retry (the SDK's RetryError is unwrapped)", async () => {
-    const { classification } = await run(() => Promise.reject(apiError(429)));
-    expect(classification.outcome).toMatchObject({ reason: expect.stringMatching(/^classifier call failed: AI_APICallError \(HTTP 429\): /) });
+  it("an invalid answer then a retryable HTTP 500 in the repair round: two model calls, calls: 2", async () => {
+    let n = 0;
+    const { classification, model } = await run(() => (n++ === 0 ? Promise.resolve(reply("claude, probably", 1000, 10)) : Promise.reject(apiError(500))));
+    expect(model.doGenerateCalls).toHaveLength(2);
+    expect(classification.call).toMatchObject({ calls: 2, outcome: "error", usage: { inputTokens: 1000, outputTokens: 10 } });
   });
 
   it("an answer cut off before any text records its tokens, and the repair round does not echo an empty answer", async () => {

@@ -38,13 +38,15 @@ describe("loadJobs", () => {
     const root = repoWith({
       ".github/agent-router/jobs/a.yml": "name: a\nschedule: '0 25 * * *'\ntask: { title: x }\n",
       ".github/agent-router/jobs/b.yml": "name: not-b\nschedule: '0 1 * * *'\ntask:\n  title: x\n  profile: wizard\n",
+      ".github/agent-router/jobs/c.yml": "name: c\ntask: { title: x }\nschedule: '5-1 * * * *'\n",
     });
     const { problems } = await loadJobs(root, PROFILES);
     const lines = problems.map((p) => `${p.file}:${p.line ?? "?"} ${p.path.join(".")}: ${p.message}`);
     expect(lines).toEqual([
-      expect.stringMatching(/^\.github\/agent-router\/jobs\/a\.yml:2 schedule: "25" is not a valid hour/),
+      expect.stringMatching(/^\.github\/agent-router\/jobs\/a\.yml:2 schedule: job "a": the hour field "25" is not valid/),
       '.github/agent-router/jobs/b.yml:1 name: the file defines "not-b" but is named "b"; rename one of them',
       expect.stringMatching(/^\.github\/agent-router\/jobs\/b\.yml:5 task\.profile: unknown profile "wizard"; use one of bugfix, docs/),
+      '.github/agent-router/jobs/c.yml:3 schedule: job "c": the minute field "5-1" has the reversed range 5-1; ranges do not wrap around, write 1-5 or 5-59,0-1',
     ]);
   });
 });

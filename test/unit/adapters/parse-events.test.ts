@@ -122,4 +122,22 @@ describe("parsers on short or cut streams", () => {
     ]);
     expect(classify(r)).toBe("agent_error");
   });
+
+  it("keeps its result bounded whatever the stream: the final message's end, the first 50 refusals, the first 1,000 files", () => {
+    const big = `${"x".repeat(2 * 1024 * 1024)}\n${claudeHandoff}`;
+    const claude = parse("claude", [JSON.stringify({ type: "result", subtype: "success", is_error: false, result: big, permission_denials: Array.from({ length: 500 }, (_, i) => ({ tool_name: "Bash", tool_input: { command: `rm ${i}` } })) })]);
+    expect(claude.finalText).toBe(big.slice(-1024 * 1024));
+    expect(claude.finalText.endsWith(claudeHandoff)).toBe(true);
+    expect(claude.deniedActions).toHaveLength(50);
+    const codexLines = [
+      ...Array.from({ length: 500 }, (_, i) => JSON.stringify({ type: "item.completed", item: { type: "command_execution", status: "declined", command: `rm ${i}` } })),
+      JSON.stringify({ type: "item.completed", item: { type: "file_change", changes: Array.from({ length: 5000 }, (_, i) => ({ path: `f${i}`, kind: "add" })) } }),
+      JSON.stringify({ type: "item.completed", item: { type: "agent_message", text: big } }),
+    ];
+    const codex = parse("codex", codexLines);
+    expect([codex.finalText.length, codex.deniedActions.length, codex.filesReported?.length]).toEqual([1024 * 1024, 50, 1000]);
+    expect(codex.deniedActions[0]).toBe("command rm 0");
+    const opencode = parse("opencode", [JSON.stringify({ type: "text", sessionID: "s", part: { type: "text", text: big } })]);
+    expect(opencode.finalText).toBe(big.slice(-1024 * 1024));
+  });
 });

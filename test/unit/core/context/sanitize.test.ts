@@ -114,6 +114,48 @@ describe("sanitizeUntrusted", () => {
   });
 });
 
+describe("sanitizeUntrusted on nested input", () => {
+  // Each level used to cost a pass over the whole text (seconds for 64 KB); the benchmark times
+  // these inputs (npm run bench), the tests check what comes out.
+  const nestedEntities = (levels: number, last = ""): string => `&${"#38;".repeat(levels)}${last}`;
+
+  it.each([
+    ["an ampersand", nestedEntities(16_383), "&"],
+    ["a zero-width space", `a${nestedEntities(5_000, "#x200B;")}b`, "ab"],
+    ["a comment opener", `a${nestedEntities(3_000, "#60;!-- hidden -->")}b`, "ab"],
+    ["an entity split by a decoded ampersand", "&&#35;38;", "&"],
+    ["a zero-width space behind a decoded hash", "a&&#35;x200B;b", "ab"],
+  ])("decodes nested entities down to %s", (_name, input, expected) => {
+    expect(sanitizeUntrusted(input)).toBe(expected);
+  });
+
+  it("removes comments that a removal completes, however deep", () => {
+    const levels = 9_000;
+    expect(sanitizeUntrusted(`a${"<".repeat(levels)}<!---->${"!---->".repeat(levels)}b`)).toBe("ab");
+  });
+
+  it("neutralises markup that nests one kind in another beyond the pass cap, and stays idempotent", () => {
+    // Each level needs a pass: a comment's removal completes an entity, whose decoding completes a comment.
+    let text = "&#60;";
+    for (let i = 0; i < 2_000; i++) text = `&#${text}!---->60;`;
+    const out = sanitizeUntrusted(text);
+    expect(forbiddenIn(out)).toEqual([]);
+    expect(out).not.toMatch(/[&<]/);
+    expect(sanitizeUntrusted(out)).toBe(out);
+  });
+
+  it("keeps long runs intact that only look like the start of a link title or a token", () => {
+    for (const text of ["](".repeat(20_000), "eyJ".repeat(20_000), `${"](<".repeat(10_000)}x`]) expect(sanitizeUntrusted(text)).toBe(text);
+  });
+
+  it("redacts a JWT whose header is glued to a word or follows a long run of eyJ", () => {
+    const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    expect(redactSecrets(`Bearer${jwt} end`)).toBe("Bearer[redacted] end");
+    expect(redactSecrets(`${"eyJ".repeat(1_000)}${jwt.slice(3)}`)).toBe("[redacted]");
+    expect(redactSecrets(`a.b.${jwt}.`)).toBe("a.b.[redacted].");
+  });
+});
+
 describe("redactSecrets", () => {
   const alnum = "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7";
   it.each([
