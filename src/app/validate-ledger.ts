@@ -32,7 +32,9 @@ export async function validateLedger(store: LedgerStore): Promise<ValidationRepo
 }
 
 /** Heartbeats move an open attempt's lease without a history entry, so replay cannot know it. */
-function withoutOpenLease(task: Task): Task {
+function withoutOpenLease(withClaim: Task): Task {
+  // A review claim is not a transition either.
+  const { reviewClaim: _review, ...task } = withClaim;
   const open = task.attempts.at(-1);
   if (!open || open.endedAt !== undefined || open.leaseUntil === undefined) return task;
   const { leaseUntil: _lease, ...rest } = open;
