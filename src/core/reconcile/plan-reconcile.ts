@@ -1,11 +1,10 @@
 import { chooseAgent } from "../agents/choose-agent.ts";
 import type { MainConfig } from "../config/main-config.ts";
 import type { Profile } from "../config/profile.ts";
-import { RouterError } from "../errors.ts";
 import { addTask } from "../ledger/create-task.ts";
 import type { Effect, TaskEvent, TransitionContext } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
-import { findTask, replaceTask } from "../ledger/ledger.ts";
+import { findTask, replaceTask, requireTask } from "../ledger/ledger.ts";
 import type { Route, Task, TaskStatus } from "../ledger/task.ts";
 import { isTerminal } from "../ledger/task.ts";
 import { transition } from "../ledger/transition.ts";
@@ -243,11 +242,6 @@ function notRunnableWhy(task: Task): string {
   return `status ${task.status}`;
 }
 
-function requireTask(ledger: Ledger, id: number): Task {
-  const task = findTask(ledger, id);
-  if (!task) throw new RouterError("E_TASK_NOT_FOUND", `no task ${id} in the ledger`, { id });
-  return task;
-}
 
 /** The trigger's own change to the ledger. */
 function applyTrigger(d: Draft, input: ReconcileInput): TriggerOutcome {
