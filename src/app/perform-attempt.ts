@@ -55,7 +55,7 @@ export async function performAttempt(deps: AppDeps, io: WorkerIo, work: { taskId
     let run: AgentRun = await io.runner.run(request, controller.signal);
     let handoff = readHandoff(run.handoffText, run.record.finalText);
     if (run.record.ok && !handoff.ok && !controller.signal.aborted) {
-      const repair = await io.runner.run({ ...request, repair: { ...(run.record.sessionId ? { sessionId: run.record.sessionId } : {}), message: `${REPAIR_MESSAGE} ${handoff.problem}` } }, controller.signal);
+      const repair = await io.runner.run({ ...request, repair: { ...(run.record.sessionId ? { sessionId: run.record.sessionId } : {}), message: `${REPAIR_MESSAGE} ${handoff.problem}${cutNote(run.record)}` } }, controller.signal);
       run = { ...repair, record: sumRuns(run.record, repair.record) };
       handoff = readHandoff(run.handoffText, run.record.finalText);
     }
@@ -98,6 +98,12 @@ function released(taskId: number, key: string, signal: AbortSignal | undefined):
   return { kind: "released", taskId, key, reason };
 }
 
+/** Tells the agent its handoff file was too large to read whole, which is why it did not parse. */
+function cutNote(record: RunRecord): string {
+  const file = record.handoffFile;
+  return file && file.readBytes < file.bytes ? ` (the handoff file is ${file.bytes} bytes and only the first ${file.readBytes} were read: keep it short and put detail in the repository)` : "";
+}
+
 /** A run and its repair round, as one attempt: tokens, cost, turns and time add up. */
 function sumRuns(a: RunRecord, b: RunRecord): RunRecord {
   const add = (x: number | undefined, y: number | undefined): number | undefined => (x === undefined && y === undefined ? undefined : (x ?? 0) + (y ?? 0));
@@ -106,6 +112,8 @@ function sumRuns(a: RunRecord, b: RunRecord): RunRecord {
   const cacheReadTokens = add(a.cacheReadTokens, b.cacheReadTokens);
   return {
     ...b,
+    // A repair round that wrote no file leaves the first file as the evidence.
+    ...(b.handoffFile ?? a.handoffFile ? { handoffFile: b.handoffFile ?? a.handoffFile } : {}),
     inputTokens: a.inputTokens + b.inputTokens,
     outputTokens: a.outputTokens + b.outputTokens,
     durationMs: a.durationMs + b.durationMs,

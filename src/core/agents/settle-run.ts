@@ -34,6 +34,16 @@ function usageOf(r: RunRecord): Usage {
   return { inputTokens: r.inputTokens, outputTokens: r.outputTokens, ...(r.costUsd === undefined ? {} : { costUsd: r.costUsd }), ...(r.turns === undefined ? {} : { turns: r.turns }) };
 }
 
+/** The text a person needs to see why a handoff was refused: the handoff file when one was written, else the end of the final message. */
+function rawOutputOf(record: RunRecord): string {
+  const file = record.handoffFile;
+  if (file && file.raw.trim() !== "") {
+    const cut = file.readBytes < file.bytes ? `, first ${file.readBytes} read` : "";
+    return `handoff file (${file.bytes} bytes${cut}): ${JSON.stringify(file.raw.slice(0, 1000))}`;
+  }
+  return `output: ${JSON.stringify(record.finalText.slice(-1000))}`;
+}
+
 const firstLine = (text: string): string => (text.split("\n").find((l) => l.trim() !== "") ?? "").trim().slice(0, 500);
 
 /**
@@ -68,7 +78,7 @@ export function settleRun(s: SettleInput): Settlement {
   }
 
   // After the repair round an agent that still cannot hand off is unlikely to on a third try: ask a person.
-  if (!s.handoff.ok) return fail("invalid_output", `${s.handoff.problem}; output: ${JSON.stringify(record.finalText.slice(-1000))}`, { needsHelp: true });
+  if (!s.handoff.ok) return fail("invalid_output", `${s.handoff.problem}; ${rawOutputOf(record)}`, { needsHelp: true });
   const h = s.handoff.handoff;
   const base = { key, summary: h.summary, usage, ...(record.sessionId ? { sessionId: record.sessionId } : {}) };
   switch (h.status) {

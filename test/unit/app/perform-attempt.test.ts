@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { performAttempt } from "../../../src/app/perform-attempt.ts";
 import { reconcile } from "../../../src/app/reconcile.ts";
 import { failuresInBudget } from "../../../src/core/ledger/transition.ts";
+import type { AgentRun } from "../../../src/core/ports.ts";
 import type { RunFn, Script } from "../../fakes/fake-agent-runner.ts";
 import { deferred, failedRun, garbageRun, handoffRun, hangUntilAbort } from "../../fakes/fake-agent-runner.ts";
 import { FakeWorkspaces, MemoryRepoFiles } from "../../fakes/fake-workspaces.ts";
@@ -114,6 +115,19 @@ describe("performAttempt", () => {
     const attempt = (await h.task(id)).attempts[0]!;
     expect(attempt).toMatchObject({ outcome: "failure", errorClass: "invalid_output" });
     expect(attempt.error).toContain('"still no JSON here"');
+  });
+
+  it("keeps a malformed handoff file's own text on the attempt (not stdout) and tells the repair round the file was cut", async () => {
+    const fileText = `{"schemaVersion":1,"status":"done","summary":"${"z".repeat(300)}`; // cut mid-string
+    const cut: AgentRun = { record: { ...garbageRun("stdout says all is fine").record, handoffFile: { bytes: 9_000_000, readBytes: 4_194_304, raw: fileText } }, handoffText: fileText };
+    const h = await harness({ claude: [cut, garbageRun("repair wrote nothing new")] });
+    const id = await h.add("Huge handoff");
+    expect((await h.run(id)).recorded).toEqual([expect.objectContaining({ kind: "recorded", status: "needs_help" })]);
+    expect(h.runner.requests[1]!.repair!.message).toContain("the handoff file is 9000000 bytes and only the first 4194304 were read");
+    const attempt = (await h.task(id)).attempts[0]!;
+    expect(attempt).toMatchObject({ outcome: "failure", errorClass: "invalid_output" });
+    expect(attempt.error).toContain(`handoff file (9000000 bytes, first 4194304 read): ${JSON.stringify(fileText)}`);
+    expect(attempt.error).not.toContain("repair wrote nothing new");
   });
 
   it("does not ask for a repair when the run itself failed", async () => {

@@ -129,6 +129,21 @@ describe("settleRun: runs that ended normally", () => {
     expect(error).not.toContain("x");
   });
 
+  it("an invalid handoff file keeps the file's text, not stdout's, and says when it was cut", () => {
+    const raw = `{"schemaVersion":1,"status":"dnoe","summary":"${"s".repeat(2000)}"}`;
+    const file = { bytes: 5_000_000, readBytes: 4_194_304, raw };
+    const { event } = settle(record({ finalText: "stdout chatter", handoffFile: file }), { ok: false, problem: "status: Invalid enum value" });
+    const error = (event as { error: string }).error;
+    expect(event).toMatchObject({ type: "fail", errorClass: "invalid_output", needsHelp: true });
+    expect(error).toBe(`status: Invalid enum value; handoff file (5000000 bytes, first 4194304 read): ${JSON.stringify(raw.slice(0, 1000))}`);
+    expect(error).not.toContain("stdout chatter");
+    const whole = settle(record({ finalText: "stdout", handoffFile: { bytes: 12, readBytes: 12, raw: "{not json}\n" } }), { ok: false, problem: "not JSON" }).event;
+    expect((whole as { error: string }).error).toBe(`not JSON; handoff file (12 bytes): ${JSON.stringify("{not json}\n")}`);
+    // An empty file says nothing: the final message is the better evidence.
+    const empty = settle(record({ finalText: "the end", handoffFile: { bytes: 0, readBytes: 0, raw: "" } }), { ok: false, problem: "empty" }).event;
+    expect((empty as { error: string }).error).toBe(`empty; output: ${JSON.stringify("the end")}`);
+  });
+
   it("done: finish with the summary, usage and session", () => {
     const { event, children } = settle(record(), handoff({ status: "done", summary: "added search" }));
     expect(event).toStrictEqual({ type: "finish", outcome: "done", key: "run-key", summary: "added search", usage, sessionId: "sess-1" });
