@@ -1,8 +1,7 @@
 import type { RunRecord } from "../core/agents/run-record.ts";
 import { chooseReviewer, settleReview } from "../core/agents/settle-review.ts";
-import { RouterError } from "../core/errors.ts";
 import { readHandoff } from "../core/handoff/handoff.ts";
-import { findTask, replaceTask } from "../core/ledger/ledger.ts";
+import { findTask, replaceTask, requireTask } from "../core/ledger/ledger.ts";
 import type { Ledger } from "../core/ledger/ledger.ts";
 import { heldReview } from "../core/ledger/lease.ts";
 import type { ReviewStart } from "../core/reconcile/plan-reconcile.ts";
@@ -29,8 +28,7 @@ import { mutateLedger } from "./mutate-ledger.ts";
 export async function reviewTask(deps: AppDeps, review: ReviewStart, io: WorkerIo, opts: { signal?: AbortSignal } = {}): Promise<RunOutcome> {
   const { taskId: id, key } = review;
   const { ledger } = await deps.store.read();
-  const task = findTask(ledger, id);
-  if (!task) throw new RouterError("E_TASK_NOT_FOUND", `no task ${id} in ${deps.store.location}`, { id });
+  const task = requireTask(ledger, id, deps.store.location);
   const claim = heldReview(task, key);
   if ("lost" in claim) return { taskId: id, kind: "stale", note: `task ${id}: ${claim.why}` };
   const reviewProfile = io.profiles.get("review");

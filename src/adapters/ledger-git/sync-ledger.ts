@@ -2,6 +2,7 @@ import { RouterError } from "../../core/errors.ts";
 import { emptyLedger } from "../../core/ledger/ledger.ts";
 import { mergeLedgers } from "../../core/ledger/merge-ledgers.ts";
 import type { Backoff } from "../../core/ports.ts";
+import { retryDelayMs } from "../../core/scheduling/retry-delay.ts";
 import { appendArchive, decodeArchive, encodeLedger } from "../ledger-codec/ledger-file.ts";
 import type { GitLedgerStore } from "./git-ledger-store.ts";
 import { git, runGit } from "./run-git.ts";
@@ -156,7 +157,7 @@ export async function syncLedger(store: GitLedgerStore, o: SyncOptions): Promise
       renumbered = compose(renumbered, step.renumbered);
       if (await push(o, step.push)) return { action: merged ? "merged" : "pushed", head: step.push, tries, renumbered };
     }
-    if (tries < maxTries) await o.backoff.sleep(o.backoff.random() * Math.min(2_000, 50 * 2 ** (tries - 1)));
+    if (tries < maxTries) await o.backoff.sleep(retryDelayMs(tries, () => o.backoff.random(), 50, 2_000));
   }
   throw new RouterError("E_LEDGER_CONFLICT", `could not sync ${o.branch} with ${o.remote}: it kept changing (${maxTries} tries)`, { tries: maxTries });
 }

@@ -46,4 +46,3 @@ export function chooseAgent(task: Task, config: MainConfig): AgentChoice {
 }
 
 // Re-exported for its existing callers (settle-run, reconcile/attempt-result); the formula lives once.
-export { retryDelayMs } from "../scheduling/retry-delay.ts";

@@ -7,7 +7,8 @@ import type { TaskEvent } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import type { Task, Usage } from "../ledger/task.ts";
 import { failuresInBudget } from "../ledger/transition.ts";
-import { chooseAgent, retryDelayMs } from "./choose-agent.ts";
+import { retryDelayMs } from "../scheduling/retry-delay.ts";
+import { chooseAgent } from "./choose-agent.ts";
 import { failsOver, type FailureClass } from "./classify-failure.ts";
 import type { RunRecord } from "./run-record.ts";
 

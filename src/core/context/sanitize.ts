@@ -10,6 +10,8 @@
  * capped (see `sanitizeUntrusted`). The benchmark measures 64 KB of nested input.
  */
 
+import { redactTokens } from "../secrets/redact.ts";
+
 /** Zero-width (U+200B–U+200D, U+2060, U+FEFF), soft hyphen, bidi controls, tag characters, other invisible format characters. */
 const INVISIBLE = /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0\uFFF9-\uFFFB]|\u{E0000}|[\u{E0001}-\u{E007F}]|[\u{E0100}-\u{E01EF}]/gu;
 /** ANSI CSI and OSC sequences, then any other C0/C1 control character except tab and newline. */
@@ -30,46 +32,6 @@ const QUOTED_TITLE = String.raw`(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|\((?:[^()
 const LINK_TITLE = new RegExp(String.raw`(\]\(\s*(?:<[^<>\n]*>|[^\s()]+))\s+${QUOTED_TITLE}\s*\)`, "g");
 /** A reference definition's title: `[r]: url "title"`. */
 const REFERENCE_TITLE = new RegExp(String.raw`^( {0,3}\[[^\]\n]+\]:[ \t]*(?:<[^>\n]*>|\S+))[ \t]+${QUOTED_TITLE}[ \t]*$`, "gm");
-
-/**
- * Token shapes of GitHub, Anthropic, OpenAI, AWS and Slack (JWTs: `redactJwts`). Distinctive
- * prefixes match anywhere, even glued to a word (`MY_TOKEN_ghp_…`); the short `sk-` prefix only
- * after a non-letter, so words like "risk-…" stay. Each fails within a few characters or consumes
- * what it read, so no run is read again from each of its positions.
- */
-const SECRET = /(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|sk-ant-[A-Za-z0-9_-]{20,}|(?<![A-Za-z0-9])sk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|xox[abposr]-[A-Za-z0-9-]{10,})/g;
-const BASE64URL_RUN = /[A-Za-z0-9_-]+/g;
-/** What follows a JWT's header: `.eyJ…` payload and `.…` signature, 8+ base64url characters each. */
-const JWT_REST = /\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/y;
-
-/**
- * JWTs (`eyJ…​.eyJ…​.…`, 8+ characters a part), wherever the header starts, even glued to a word.
- * Scanned by hand: as one regular expression the pattern restarts at every `eyJ` of a run and reads
- * the run to its end each time, quadratic in `eyJeyJeyJ…`. The header starts at the run's first
- * `eyJ`: a later one only has fewer characters before the dot.
- */
-function redactJwts(text: string): string {
-  if (!text.includes("eyJ")) return text;
-  let out = "";
-  let done = 0;
-  BASE64URL_RUN.lastIndex = 0;
-  for (let run = BASE64URL_RUN.exec(text); run; run = BASE64URL_RUN.exec(text)) {
-    const end = run.index + run[0].length;
-    const header = run.index + run[0].indexOf("eyJ");
-    if (header < run.index || end - header < 11) continue;
-    JWT_REST.lastIndex = end;
-    if (!JWT_REST.test(text)) continue;
-    out += `${text.slice(done, header)}[redacted]`;
-    done = JWT_REST.lastIndex;
-    BASE64URL_RUN.lastIndex = done;
-  }
-  return done === 0 ? text : out + text.slice(done);
-}
-
-/** Replaces anything shaped like an access token with `[redacted]`. */
-export function redactSecrets(text: string): string {
-  return redactJwts(text).replace(SECRET, "[redacted]");
-}
 
 const AMP = 0x26;
 const HASH = 0x23;
@@ -173,7 +135,7 @@ function removeHtmlComments(text: string): string {
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function sanitizeOnce(text: string): string {
-  return redactSecrets(
+  return redactTokens(
     removeHtmlComments(
       decodeNumericEntities(text.replace(LONE_SURROGATE, "\uFFFD").normalize("NFC"))
         .replace(/\r\n?/g, "\n")

@@ -1,6 +1,6 @@
 import type { Profile } from "../config/profile.ts";
 import type { MainConfig } from "../config/main-config.ts";
-import { retryDelayMs } from "../agents/choose-agent.ts";
+import { retryDelayMs } from "../scheduling/retry-delay.ts";
 import type { RunRecord } from "../agents/run-record.ts";
 import { settleRun } from "../agents/settle-run.ts";
 import type { HandoffResult } from "../handoff/handoff.ts";

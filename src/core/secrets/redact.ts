@@ -21,10 +21,36 @@ const TOKEN_SHAPES = [
   String.raw`(?<![A-Za-z0-9])sk-(?:proj-|svcacct-)?[A-Za-z0-9_-]{20,}`,
   String.raw`(?:AKIA|ASIA)[0-9A-Z]{16}`,
   String.raw`xox[abposr]-[A-Za-z0-9-]{10,}`,
-  String.raw`eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}`,
   String.raw`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)`,
 ];
 const TOKENS = new RegExp(TOKEN_SHAPES.join("|"), "g");
+const BASE64URL_RUN = /[A-Za-z0-9_-]+/g;
+/** What follows a JWT's header: `.eyJ…` payload and `.…` signature, 8+ base64url characters each. */
+const JWT_REST = /\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/y;
+
+/**
+ * JWTs (`eyJ…​.eyJ…​.…`, 8+ characters a part), wherever the header starts, even glued to a word.
+ * Scanned by hand: as one regular expression the pattern restarts at every `eyJ` of a run and reads
+ * the run to its end each time, quadratic in `eyJeyJeyJ…`. The header starts at the run's first
+ * `eyJ`: a later one only has fewer characters before the dot.
+ */
+function redactJwts(text: string): string {
+  if (!text.includes("eyJ")) return text;
+  let out = "";
+  let done = 0;
+  BASE64URL_RUN.lastIndex = 0;
+  for (let run = BASE64URL_RUN.exec(text); run; run = BASE64URL_RUN.exec(text)) {
+    const end = run.index + run[0].length;
+    const header = run.index + run[0].indexOf("eyJ");
+    if (header < run.index || end - header < 11) continue;
+    JWT_REST.lastIndex = end;
+    if (!JWT_REST.test(text)) continue;
+    out += `${text.slice(done, header)}${REDACTED}`;
+    done = JWT_REST.lastIndex;
+    BASE64URL_RUN.lastIndex = done;
+  }
+  return done === 0 ? text : out + text.slice(done);
+}
 /** A credential after a scheme or an assignment: `Bearer …`, `Authorization: Basic …`, `aws_secret_access_key = …`. */
 const CREDENTIAL = /\b((?:Bearer|Basic)\s+|Authorization:\s*(?:token\s+)?|(?:aws_secret_access_key|aws_session_token|client_secret|password)\s*[=:]\s*["']?)[A-Za-z0-9._~+/=-]{16,}/gi;
 
@@ -56,7 +82,9 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /**
  * A redactor for the token shapes and these exact values (longest first, so a value that contains
- * another is removed whole). Linear in the text: one pass per pattern, no backtracking across values.
+ * another is removed whole). Linear in the text: one pass per pattern, no backtracking across values;
+ * every shape fails within a few characters or consumes what it read, so no run is read again from
+ * each of its positions (the sanitiser relies on this for untrusted input of any size).
  */
 export function makeRedactor(secrets: readonly string[] = []): Redact {
   const set = new Set<string>();
@@ -66,7 +94,7 @@ export function makeRedactor(secrets: readonly string[] = []): Redact {
   return (text: string): string => {
     if (text === "") return text;
     let out = exact ? text.replace(exact, REDACTED) : text;
-    out = out.replace(TOKENS, REDACTED);
+    out = redactJwts(out).replace(TOKENS, REDACTED);
     return out.replace(CREDENTIAL, (_whole, lead: string) => `${lead}${REDACTED}`);
   };
 }

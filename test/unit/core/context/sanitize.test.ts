@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { redactSecrets, sanitizeUntrusted } from "../../../../src/core/context/sanitize.ts";
+import { sanitizeUntrusted } from "../../../../src/core/context/sanitize.ts";
+import { redactTokens as redactSecrets } from "../../../../src/core/secrets/redact.ts";
 
 /** What must never survive sanitising: HTML comment openers, invisible characters, ANSI escapes, C0/C1 controls but \n and \t. */
 const FORBIDDEN: [string, RegExp][] = [
