@@ -3,7 +3,7 @@
 // agent's whole process group before it retries the task, so two agents never run for one task.
 // SIGINT/SIGTERM stop agents and give claims back; a second signal kills them at once.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { Task } from "../../src/core/ledger/task.ts";
@@ -146,5 +146,39 @@ describe("a worker that cannot be orphaned or doubled", () => {
     const agent2 = trail(track).starts[1]!;
     await until("the second agent to die", () => !alive(agent2.pid) && !alive(agent2.child), 5000);
     expect(trail(track).doubles).toBe(0);
+  });
+
+  it("serve killed with SIGKILL while a reviewer runs: the next serve stops the reviewer's group, takes the review claim back and reviews once more", async () => {
+    const example = join(import.meta.dirname, "../../examples/example-agent.mjs");
+    const tracked = `{ type: command, command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(AGENT)}], env: [TRACK_DIR, AGENT_SLEEP_MS, AGENT_APPROVE] }`;
+    const repo = commandAgentRepo({ example: `{ type: command, command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(example)}] }`, tracked }, "example");
+    mkdirSync(join(repo, ".github/agent-router/profiles"), { recursive: true });
+    writeFileSync(join(repo, ".github/agent-router/profiles/reviewed.yml"), "name: reviewed\ndescription: work that needs a review\nrole: r\ninstructions: i\nreview: { required: true }\n");
+    const track = tempDir();
+    await ok(repo, "add", "Reviewed change", "--agent", "example", "--profile", "reviewed");
+    const first = startCli(repo, track, 60_000, ["serve", "--until-idle"], { AGENT_APPROVE: "1" });
+    await until("the reviewer to start", () => trail(track).starts.length === 1);
+    first.kill("SIGKILL");
+    await exited(first);
+    const [orphan] = trail(track).starts;
+    expect(alive(orphan!.pid)).toBe(true);
+    const held = await taskOf(repo, 1);
+    expect(held.status).toBe("in_review");
+    expect(held.reviewClaim?.key).toMatch(/^review-1-/);
+
+    const second = startCli(repo, track, 200, ["serve", "--until-idle"], { AGENT_APPROVE: "1" });
+    const { code } = await exited(second);
+    expect(code, second.output()).toBe(0);
+    expect(second.output()).toContain(`stopped agent process group ${orphan!.pid} of task 1, left running by a worker that died`);
+    expect(alive(orphan!.pid)).toBe(false);
+    expect(alive(orphan!.child)).toBe(false);
+    const t = trail(track);
+    expect(t.starts).toHaveLength(2);
+    expect(t.doubles).toBe(0);
+    const task = await taskOf(repo, 1);
+    expect(task.status, second.output()).toBe("done");
+    expect(task.reviewClaim).toBeUndefined();
+    expect(task.attempts).toHaveLength(1); // the author's work was not redone, only the review
+    expect(task.history.filter((h) => h.type === "review").map((h) => (h.data as { decision?: string }).decision)).toEqual(["approve"]);
   });
 });
