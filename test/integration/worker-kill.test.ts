@@ -84,6 +84,20 @@ async function taskOf(repo: string, id: number): Promise<Task> {
   return JSON.parse((await ok(repo, "show", String(id), "--json")).stdout) as Task;
 }
 
+/** A second `serve --until-idle` after a killed one: it exits 0, stops the orphan's group first, and no agent ran twice at once. */
+async function serveAgainReaping(repo: string, track: string, orphan: { pid: number; child: number }, env: Record<string, string> = {}): Promise<ReturnType<typeof startCli>> {
+  const second = startCli(repo, track, 200, ["serve", "--until-idle"], env);
+  const { code } = await exited(second);
+  expect(code, second.output()).toBe(0);
+  expect(second.output()).toContain(`stopped agent process group ${orphan.pid} of task 1, left running by a worker that died`);
+  expect(alive(orphan.pid)).toBe(false);
+  expect(alive(orphan.child)).toBe(false);
+  const t = trail(track);
+  expect(t.starts).toHaveLength(2);
+  expect(t.doubles).toBe(0);
+  return second;
+}
+
 describe("a worker that cannot be orphaned or doubled", () => {
   it("serve killed with SIGKILL leaves its agent; the next serve stops the agent's group before it retries the task", async () => {
     const { repo, track } = trackedRepo();
@@ -102,16 +116,8 @@ describe("a worker that cannot be orphaned or doubled", () => {
     expect(listed.stdout).toMatch(/task 1 is held by a worker \(attempt 1, tracked\) whose lease ends at /);
     expect(alive(orphan!.pid)).toBe(true);
 
-    const second = startCli(repo, track, 200, ["serve", "--until-idle"]);
-    const { code } = await exited(second);
-    expect(code, second.output()).toBe(0);
-    expect(second.output()).toContain(`stopped agent process group ${orphan!.pid} of task 1, left running by a worker that died`);
-    expect(alive(orphan!.pid)).toBe(false);
-    expect(alive(orphan!.child)).toBe(false);
-
+    await serveAgainReaping(repo, track, orphan!);
     const t = trail(track);
-    expect(t.starts).toHaveLength(2);
-    expect(t.doubles).toBe(0);
     for (const s of t.starts) expect(alive(s.pid) || alive(s.child), `agent ${s.pid} survived`).toBe(false);
     const task = await taskOf(repo, 1);
     expect(task.status).toBe("done");
@@ -166,15 +172,7 @@ describe("a worker that cannot be orphaned or doubled", () => {
     expect(held.status).toBe("in_review");
     expect(held.reviewClaim?.key).toMatch(/^review-1-/);
 
-    const second = startCli(repo, track, 200, ["serve", "--until-idle"], { AGENT_APPROVE: "1" });
-    const { code } = await exited(second);
-    expect(code, second.output()).toBe(0);
-    expect(second.output()).toContain(`stopped agent process group ${orphan!.pid} of task 1, left running by a worker that died`);
-    expect(alive(orphan!.pid)).toBe(false);
-    expect(alive(orphan!.child)).toBe(false);
-    const t = trail(track);
-    expect(t.starts).toHaveLength(2);
-    expect(t.doubles).toBe(0);
+    const second = await serveAgainReaping(repo, track, orphan!, { AGENT_APPROVE: "1" });
     const task = await taskOf(repo, 1);
     expect(task.status, second.output()).toBe("done");
     expect(task.reviewClaim).toBeUndefined();
