@@ -22,6 +22,12 @@ export const errorCatalog = {
   E_TASK_NOT_FOUND: { retryable: false, fix: "List tasks with `agent-router list`." },
   E_GIT: { retryable: false, fix: "Check that the directory is a git repository and git works there." },
   E_GIT_LOCKED: { retryable: true, fix: "A git lock file is held; wait for the other git process, or remove a stale lock." },
+  E_GITHUB: { retryable: false, fix: "See the status and GitHub's message in the details; check the token's permissions (README: token permissions)." },
+  E_GITHUB_UNAVAILABLE: { retryable: true, fix: "GitHub failed, timed out or rate-limited the request after every retry; the next run picks the work up again." },
+  E_LEDGER_BRANCH_GONE: {
+    retryable: false,
+    fix: "The ledger branch existed and was deleted; nothing was written. Restore it (GitHub: the branch's page or `git push origin SHA:refs/heads/BRANCH` from a clone that has it), or start over with `agent-router init --force-new-ledger`.",
+  },
   E_INTERNAL: { retryable: false, fix: "This is a bug in agent-router; please report it with the stack trace." },
 } as const satisfies Record<string, { retryable: boolean; fix: string }>;
 
