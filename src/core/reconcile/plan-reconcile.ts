@@ -1,77 +1,15 @@
 import { chooseAgent } from "../agents/choose-agent.ts";
-import type { MainConfig } from "../config/main-config.ts";
-import type { Profile } from "../config/profile.ts";
-import { addTask } from "../ledger/create-task.ts";
-import type { Effect, TaskEvent, TransitionContext } from "../ledger/events.ts";
-import type { Ledger } from "../ledger/ledger.ts";
-import { findTask, replaceTask, requireTask } from "../ledger/ledger.ts";
-import type { Route, Task, TaskStatus } from "../ledger/task.ts";
-import { isTerminal } from "../ledger/task.ts";
-import { transition } from "../ledger/transition.ts";
+import { findTask } from "../ledger/ledger.ts";
+import type { Task } from "../ledger/task.ts";
 import { isRunnable, planTick, runnableTasks } from "../scheduling/plan-tick.ts";
-import type { AttemptResult, RunOutcome } from "./attempt-result.ts";
+import type { RunOutcome } from "./attempt-result.ts";
 import { recordResult } from "./attempt-result.ts";
+import { applyTrigger } from "./apply-trigger.ts";
+import { Draft } from "./draft.ts";
+import type { Claim, ReconcileInput, ReconcilePlan, ReviewStart, TriggerOutcome } from "./reconcile-types.ts";
 import type { Trigger } from "./trigger.ts";
 
-/** A claimed attempt: what a worker (local, or a dispatched Actions run) is told to perform. */
-export interface Claim {
-  taskId: number;
-  attempt: number;
-  key: string;
-  agent: string;
-  model?: string;
-}
-
-export interface ReconcileInput {
-  ledger: Ledger;
-  trigger: Trigger;
-  ctx: TransitionContext;
-  config: MainConfig;
-  profiles: ReadonlyMap<string, Profile>;
-  /** Routes decided before the commit (rules, classifier, fallback), by task id. */
-  routes: ReadonlyMap<number, Route>;
-  /** Finished attempts to record in this commit. */
-  results: readonly AttemptResult[];
-  /** Attempts whose owning worker is known to be dead (its agents were stopped on this machine). */
-  orphans: readonly { taskId: number; key: string }[];
-  /** How many attempts this reconcile may claim, and which tasks this worker already runs. */
-  claim: { limit: number; busy: ReadonlySet<number> };
-  /** How many reviews may be claimed (their effects go to the executor), and tasks this worker already reviews. */
-  reviews: { limit: number; busy: ReadonlySet<number> };
-  /** The attempt's idempotency key: one formula, sha256(taskId|attempt) in production. */
-  keyFor: (taskId: number, attempt: number) => string;
-  random: () => number;
-}
-
-/** What the trigger itself asked for, and what came of it. */
-export type TriggerOutcome =
-  | { kind: "none" }
-  | { kind: "duplicate"; deliveryId: string }
-  | { kind: "ignored"; why: string }
-  | { kind: "created"; task: Task }
-  | { kind: "moved"; taskId: number; event: TaskEvent["type"]; from: TaskStatus; to: TaskStatus }
-  | { kind: "routed"; taskId: number; route: Route; previous?: Route }
-  | { kind: "claimed"; claim: Claim }
-  | { kind: "not_runnable"; taskId: number; why: string }
-  | { kind: "awaiting_approval"; taskId: number };
-
-/** A review this reconcile claimed: the worker that runs it holds `key` (fenced like an attempt's). */
-export interface ReviewStart {
-  taskId: number;
-  key: string;
-}
-
-export interface ReconcilePlan {
-  ledger: Ledger;
-  /** The intents this commit records, performed after it lands (or printed by a dry run). */
-  effects: Effect[];
-  claims: Claim[];
-  reviews: ReviewStart[];
-  recorded: RunOutcome[];
-  outcome: TriggerOutcome;
-  /** One line per change, for the commit message and the dry-run plan. Empty: nothing to write. */
-  lines: string[];
-}
+export type { Claim, ReconcileInput, ReconcilePlan, ReviewStart, TriggerOutcome } from "./reconcile-types.ts";
 
 /** How long webhook delivery ids are kept for dedupe. */
 export const DELIVERY_TTL_DAYS = 7;
@@ -190,40 +128,6 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
   return { ledger: d.ledger, effects: d.effects, claims, reviews, recorded, outcome, lines: d.lines };
 }
 
-/** The ledger as this reconcile changes it, with the effects and commit lines gathered so far. */
-class Draft {
-  effects: Effect[] = [];
-  lines: string[] = [];
-  constructor(
-    public ledger: Ledger,
-    private readonly ctx: TransitionContext,
-  ) {}
-
-  /** Applies one event to one task (throws IllegalTransition when refused). */
-  step(taskId: number, event: TaskEvent, line: string): Task {
-    const r = transition(requireTask(this.ledger, taskId), event, this.ctx);
-    this.ledger = replaceTask(this.ledger, r.task);
-    this.effects.push(...r.effects);
-    this.lines.push(line);
-    return r.task;
-  }
-
-  /** Changes fields that are not state (a claim's lease); no history entry. `undefined` removes a field. */
-  patch(taskId: number, fields: Partial<Task>, line: string): void {
-    const next: Record<string, unknown> = { ...requireTask(this.ledger, taskId), ...fields };
-    for (const [k, v] of Object.entries(fields)) if (v === undefined) delete next[k];
-    this.ledger = replaceTask(this.ledger, next as Task);
-    this.lines.push(line);
-  }
-
-  /** Applies an event and reports the move. */
-  move(taskId: number, event: TaskEvent, line: string): TriggerOutcome {
-    const from = requireTask(this.ledger, taskId).status;
-    const to = this.step(taskId, event, line).status;
-    return { kind: "moved", taskId, event: event.type, from, to };
-  }
-}
-
 /**
  * A review claim's key: the task, the attempt under review, and the claim's time (a lapsed claim's
  * successor is claimed later, so its key differs; one reconcile claims a task's review at most once).
@@ -240,69 +144,4 @@ function notRunnableWhy(task: Task): string {
   if (task.status === "retrying" && task.retryAt) return `retrying at ${task.retryAt}`;
   if (task.status === "routed") return "waiting for the tasks it comes after";
   return `status ${task.status}`;
-}
-
-
-/** The trigger's own change to the ledger. */
-function applyTrigger(d: Draft, input: ReconcileInput): TriggerOutcome {
-  const t = input.trigger;
-  switch (t.kind) {
-    case "cli": {
-      const c = t.command;
-      switch (c.verb) {
-        case "add": {
-          const added = addTask(d.ledger, { source: { kind: "cli" }, title: c.title, body: c.body, labels: c.labels, maxAttempts: input.config.execution.maxAttempts, ...(c.hint ? { hint: c.hint } : {}) }, input.ctx);
-          d.ledger = added.ledger;
-          d.lines.push(`task ${added.task.id} created: ${c.title.slice(0, 60)}`);
-          return { kind: "created", task: added.task };
-        }
-        case "route":
-        case "run":
-          requireTask(d.ledger, c.taskId);
-          return { kind: "none" };
-        case "retry":
-          return d.move(c.taskId, { type: "retry", ...(c.agent ? { agent: c.agent } : {}) }, `task ${c.taskId} reopened${c.agent ? ` for ${c.agent}` : ""}`);
-        case "approve":
-          return d.move(c.taskId, { type: "approve" }, `task ${c.taskId} approved`);
-        case "cancel":
-          return d.move(c.taskId, { type: "cancel", ...(c.reason ? { reason: c.reason } : {}) }, `task ${c.taskId} cancelled`);
-        case "next":
-        case "serve":
-          return { kind: "none" };
-      }
-      break;
-    }
-    case "issue":
-      return applyIssue(d, input, t);
-    case "comment":
-      // Commands and answers from comments need GitHub's permission check (the GitHub sync issue).
-      return { kind: "ignored", why: "comment commands are not handled yet" };
-    case "tick":
-    case "work":
-      return { kind: "none" };
-  }
-  return { kind: "none" };
-}
-
-/** A labelled issue becomes a task (once per issue); closing the issue cancels its live task. */
-function applyIssue(d: Draft, input: ReconcileInput, t: Extract<Trigger, { kind: "issue" }>): TriggerOutcome {
-  const existing = d.ledger.tasks.filter((task) => task.source.kind === "issue" && task.source.issue === t.issue.number && task.parentId === undefined);
-  const live = existing.find((task) => !isTerminal(task.status));
-  const label = input.config.github.triggerLabel;
-  if (t.action === "closed") {
-    if (!live) return { kind: "ignored", why: `no live task for issue #${t.issue.number}` };
-    return d.move(live.id, { type: "cancel", reason: `issue #${t.issue.number} was closed` }, `task ${live.id} cancelled: issue closed`);
-  }
-  const wanted = (t.action === "opened" || t.action === "labeled" || t.action === "reopened") && t.issue.labels.includes(label);
-  if (!wanted) return { kind: "ignored", why: `issue #${t.issue.number} ${t.action} without the "${label}" label` };
-  if (existing.length > 0) return { kind: "ignored", why: `issue #${t.issue.number} already has task ${existing.at(-1)!.id}` };
-  const agentLabel = t.issue.labels.find((l) => l.startsWith("agent:"))?.slice("agent:".length);
-  const added = addTask(
-    d.ledger,
-    { source: { kind: "issue", issue: t.issue.number }, title: t.issue.title.trim() || `Issue #${t.issue.number}`, body: t.issue.body, labels: t.issue.labels, maxAttempts: input.config.execution.maxAttempts, ...(agentLabel ? { hint: { agent: agentLabel } } : {}) },
-    input.ctx,
-  );
-  d.ledger = added.ledger;
-  d.lines.push(`task ${added.task.id} created from issue #${t.issue.number}`);
-  return { kind: "created", task: added.task };
 }
