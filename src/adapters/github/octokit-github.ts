@@ -1,0 +1,29 @@
+// The GitHub port on Octokit, for one repository. Build the client with `createOctokit` (retries,
+// rate limits, conditional GETs); the parts live in issues-api, repo-api, ledger-graphql and
+// project-status, and every failure leaves through github-errors as a RouterError.
+import type { GitHub } from "../../core/github-port.ts";
+import type { Log } from "../../core/ports.ts";
+import type { GitHubOctokit } from "./create-octokit.ts";
+import { issuesApi } from "./issues-api.ts";
+import { ledgerGraphql } from "./ledger-graphql.ts";
+import { projectStatus } from "./project-status.ts";
+import { repoApi } from "./repo-api.ts";
+
+export interface OctokitGitHubOptions {
+  owner: string;
+  repo: string;
+  log?: Log;
+}
+
+const silent: Log = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
+
+export function octokitGitHub(octokit: GitHubOctokit, opts: OctokitGitHubOptions): GitHub {
+  const ctx = { octokit, owner: opts.owner, repo: opts.repo, log: opts.log ?? silent };
+  return {
+    repository: `${opts.owner}/${opts.repo}`,
+    ...issuesApi(ctx),
+    ...repoApi(ctx),
+    ...ledgerGraphql(ctx),
+    ...projectStatus(ctx),
+  };
+}
