@@ -1,5 +1,6 @@
 import type { MainConfig } from "../core/config/main-config.ts";
 import type { Profile } from "../core/config/profile.ts";
+import type { GitHub } from "../core/github-port.ts";
 import type { TransitionContext } from "../core/ledger/events.ts";
 import type { AgentRunner, Backoff, Classifier, Clock, LedgerStore, Log, RepoFiles, RunFolders, Timer, Workspaces } from "../core/ports.ts";
 import type { RoutingSetup } from "../core/routing/decide-route.ts";
@@ -28,8 +29,20 @@ export interface AppDeps {
   redact?: Redact;
 }
 
+/** GitHub, where the router runs against it (the Action, the app); absent for the local CLI. */
+export interface GitHubIo {
+  api: GitHub;
+  /** "https://github.com", or the Enterprise Server's, for links in comments. */
+  serverUrl: string;
+  /** This run's URL (an Actions run), linked from tracking comments. */
+  runUrl?: string;
+  /** How long the permission API may take before a command is refused (fail closed). */
+  permissionTimeoutMs?: number;
+}
+
 /** What reconcile needs beyond AppDeps: how to route, and the attempt key formula. */
 export interface ReconcileDeps extends AppDeps {
+  github?: GitHubIo;
   routing: RoutingSetup;
   /** The LLM classifier, or null: rules and the fallback decide. */
   classifier: Classifier | null;

@@ -12,7 +12,10 @@ import { decideRoute, mentionedPaths } from "../core/routing/decide-route.ts";
 import type { Ledger } from "../core/ledger/ledger.ts";
 import type { ReconcileDeps, WorkerIo } from "./app-deps.ts";
 import { contextOf, logOf, mutateOptionsOf, redactOf } from "./app-deps.ts";
+import type { Redact } from "../core/secrets/redact.ts";
 import { redactDeep } from "../core/secrets/redact.ts";
+import { commentWantsPermission } from "../core/reconcile/apply-comment.ts";
+import { checkCommenter } from "./check-commenter.ts";
 import { planTaskBundle } from "./build-context.ts";
 import { mutateLedger } from "./mutate-ledger.ts";
 import type { PerformOutcome } from "./perform-attempt.ts";
@@ -74,11 +77,13 @@ function routesNewTasks(trigger: Trigger): boolean {
  * reconcile also does the tick work. `--dry-run` is enforced here and nowhere else: the plan is
  * decided the same way, printed, and nothing is written, run or asked.
  */
-export async function reconcile(trigger: Trigger, deps: ReconcileDeps, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
-  const log = logOf(deps).child({ trigger: describeTrigger(trigger) });
+export async function reconcile(received: Trigger, deps: ReconcileDeps, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
+  const log = logOf(deps).child({ trigger: describeTrigger(received) });
   const dryRun = opts.dryRun === true;
-  // Results carry what agents wrote (summaries, errors, questions, notes): redacted before anything is recorded.
+  // Results carry what agents wrote (summaries, errors, questions, notes), and issues and comments
+  // what anyone wrote: redacted before anything is recorded (the ledger is published).
   const redact = redactOf(deps);
+  const trigger = redactTrigger(received, redact);
   const results = (opts.results ?? []).map((r) => redactDeep(r, redact));
   const plan: string[] = [];
   let work: PerformOutcome | undefined;
@@ -105,11 +110,14 @@ export async function reconcile(trigger: Trigger, deps: ReconcileDeps, opts: Rec
     reviews: { limit: opts.reviews?.limit ?? 0, busy: opts.reviews?.busy ?? new Set() },
     keyFor: deps.keyFor,
     random: deps.random,
+    ...(commenter ? { commenter } : {}),
   });
 
   // Routes are decided before the commit (the classifier is a network call), for the tasks that the
   // plan leaves new; a task created in a retried write may get another id and is routed next time.
   const snapshot = await deps.store.read();
+  // A comment that could steer a task: who wrote it may (write access or above), asked only then.
+  const commenter = trigger.kind === "comment" && deps.github && commentWantsPermission(snapshot.ledger, trigger, deps.config.github.commandPrefix) ? await checkCommenter(deps.github.api, trigger.comment.author.login, deps.github.permissionTimeoutMs) : undefined;
   // Only a trigger that routes needs the preview (which tasks the plan leaves new); serve's hot
   // loop otherwise plans once.
   const routing = routesNewTasks(trigger) || (trigger.kind === "cli" && trigger.command.verb === "route");
@@ -138,6 +146,13 @@ export async function reconcile(trigger: Trigger, deps: ReconcileDeps, opts: Rec
   plan.push(...performEffects(decided, dryRun, opts.executor, log));
   if (written) log.info("reconciled", { changes: decided.lines.length, claims: decided.claims.length });
   return { trigger, ledger: decided.ledger, outcome: decided.outcome, claims: decided.claims, reviews: decided.reviews, recorded: decided.recorded, effects: decided.effects, decisions, written, dryRun, plan, agentPlans, ...(work ? { work } : {}) };
+}
+
+/** The trigger with what people wrote (issue title and body, comment) redacted. */
+function redactTrigger(t: Trigger, redact: Redact): Trigger {
+  if (t.kind === "issue") return { ...t, issue: { ...t.issue, title: redact(t.issue.title), body: redact(t.issue.body) } };
+  if (t.kind === "comment") return { ...t, comment: { ...t.comment, body: redact(t.comment.body) } };
+  return t;
 }
 
 /** First line: the trigger and the number of changes; then one line per change. */

@@ -21,7 +21,8 @@ export const ALL_EVENT_TYPES: readonly TaskEventType[] = [
 /**
  * Which statuses accept which event type, as the design describes them:
  * - a task can be (re-)routed while nobody is working on it and it is not finished;
- * - an approval gate sits between routed and the first run; approve/reject act on it
+ * - an approval gate sits between routed (or retrying, once an approval expired) and a run;
+ *   approve/reject act on it; approving done work records the approval and stays done
  *   (reject also closes a task whose result is awaiting review);
  * - an agent starts only on a routed task or one waiting to retry;
  * - only a running attempt heartbeats, finishes, fails, loses its lease or is released (a worker
@@ -35,8 +36,8 @@ export const ALL_EVENT_TYPES: readonly TaskEventType[] = [
  */
 export const MODEL_ACCEPTS: { readonly [K in TaskEventType]: readonly TaskStatus[] } = {
   route: ["new", "routed", "awaiting_approval", "retrying", "needs_help"],
-  require_approval: ["routed"],
-  approve: ["awaiting_approval"],
+  require_approval: ["routed", "retrying"],
+  approve: ["awaiting_approval", "done"],
   reject: ["awaiting_approval", "in_review"],
   start: ["routed", "retrying"],
   heartbeat: ["running"],
@@ -135,7 +136,8 @@ export function modelStep(state: ModelState, event: TaskEvent): Prediction {
     case "require_approval":
       return accept(state, { status: "awaiting_approval" });
     case "approve":
-      return accept(state, { status: "routed" });
+      // approving done work (a held pull request) leaves it done
+      return accept(state, { status: state.status === "done" ? "done" : "routed" });
     case "reject":
       return accept(state, { status: "cancelled" });
     case "start":

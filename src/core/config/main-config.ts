@@ -99,6 +99,8 @@ export const MainConfig = z
         commandPrefix: z.string().regex(/^\/\S+$/, "a slash and a word, e.g. /agent").default("/agent"),
         subIssues: z.boolean().default(true),
         closeOnDone: z.boolean().default(false),
+        allowedBots: z.array(z.number().int().positive()).default([]).describe("Numeric ids of bot accounts that may command (bots are refused otherwise, whatever their permission)"),
+        draftPullRequests: z.boolean().default(false).describe("Open the router's pull requests as drafts"),
         project: z
           .object({ owner: z.string().min(1), number: z.number().int().positive(), statusField: z.string().min(1).default("Status") })
           .strict()

@@ -56,4 +56,8 @@ export type Effect =
   | { kind: "cancel_attempt"; class: "agent"; taskId: number; key: string }
   | { kind: "reopen_issue"; class: "github"; taskId: number }
   /** A task in review needs a reviewer run (the local executor runs it; nothing is claimed yet). */
-  | { kind: "run_review"; class: "agent"; taskId: number; key: string };
+  | { kind: "run_review"; class: "agent"; taskId: number; key: string }
+  /** An answer to a person's comment (a command's result or why not); one per comment, found by its marker. */
+  | { kind: "reply"; class: "github"; taskId?: number; issue: number; commentId: number; text: string }
+  /** A reaction on a person's comment: +1 done, -1 refused, confused when their permission could not be checked. */
+  | { kind: "react"; class: "github"; taskId?: number; issue: number; commentId: number; content: "+1" | "-1" | "confused" | "eyes" };

@@ -132,8 +132,15 @@ export const GitHubLinks = z
     pr: z.number().int().positive().optional(),
     branch: z.string().optional(),
     projectItemId: z.string().optional(),
+    requester: z
+      .object({ login: z.string().min(1), id: z.number().int().positive() })
+      .strict()
+      .optional()
+      .describe("Who opened the issue: a requester may not approve their own task unless approvals.allowSelf"),
+    synced: z.number().int().nonnegative().optional().describe("History entries already shown on GitHub; fewer than the history means a sync is due"),
   })
   .strict();
+export type GitHubLinks = z.infer<typeof GitHubLinks>;
 
 /**
  * The open claim on a task's review (status in_review): one worker reviews it at a time, under a

@@ -22,8 +22,8 @@ export class IllegalTransition extends RouterError {
 /** Which statuses accept each event. Anything else is an IllegalTransition. */
 export const ACCEPTS: { readonly [K in TaskEvent["type"]]: readonly TaskStatus[] } = {
   route: ["new", "routed", "awaiting_approval", "retrying", "needs_help"],
-  require_approval: ["routed"],
-  approve: ["awaiting_approval"],
+  require_approval: ["routed", "retrying"],
+  approve: ["awaiting_approval", "done"],
   reject: ["awaiting_approval", "in_review"],
   start: ["routed", "retrying"],
   heartbeat: ["running"],
@@ -106,8 +106,9 @@ function decide(task: Task, event: TaskEvent, ctx: TransitionContext): Change {
     case "require_approval":
       return { status: "awaiting_approval", note: event.reason };
     case "approve":
+      // Approving finished work releases its held pull request; the task stays done.
       return {
-        status: "routed",
+        status: task.status === "done" ? "done" : "routed",
         patch: { approvals: [...task.approvals, { by: ctx.by, at: ctx.now, attempt: task.attempts.length }] },
       };
     case "reject":

@@ -1,6 +1,7 @@
 import { addTask } from "../ledger/create-task.ts";
-import { requireTask } from "../ledger/ledger.ts";
+import { replaceTask, requireTask } from "../ledger/ledger.ts";
 import { isTerminal } from "../ledger/task.ts";
+import { applyComment } from "./apply-comment.ts";
 import type { Draft } from "./draft.ts";
 import type { ReconcileInput, TriggerOutcome } from "./reconcile-types.ts";
 import type { Trigger } from "./trigger.ts";
@@ -37,8 +38,7 @@ export function applyTrigger(d: Draft, input: ReconcileInput): TriggerOutcome {
     case "issue":
       return applyIssue(d, input, t);
     case "comment":
-      // Commands and answers from comments need GitHub's permission check (the GitHub sync issue).
-      return { kind: "ignored", why: "comment commands are not handled yet" };
+      return applyComment(d, input, t);
     case "tick":
     case "work":
       return { kind: "none" };
@@ -64,7 +64,9 @@ function applyIssue(d: Draft, input: ReconcileInput, t: Extract<Trigger, { kind:
     { source: { kind: "issue", issue: t.issue.number }, title: t.issue.title.trim() || `Issue #${t.issue.number}`, body: t.issue.body, labels: t.issue.labels, maxAttempts: input.config.execution.maxAttempts, ...(agentLabel ? { hint: { agent: agentLabel } } : {}) },
     input.ctx,
   );
-  d.ledger = added.ledger;
-  d.lines.push(`task ${added.task.id} created from issue #${t.issue.number}`);
-  return { kind: "created", task: added.task };
+  // The requester is remembered so that they cannot approve their own task (approvals.allowSelf).
+  const task = { ...added.task, github: { issue: t.issue.number, requester: { login: t.issue.author.login, id: t.issue.author.id } } };
+  d.ledger = replaceTask(added.ledger, task);
+  d.lines.push(`task ${task.id} created from issue #${t.issue.number}`);
+  return { kind: "created", task };
 }

@@ -14,9 +14,9 @@ export class Draft {
     private readonly ctx: TransitionContext,
   ) {}
 
-  /** Applies one event to one task (throws IllegalTransition when refused). */
-  step(taskId: number, event: TaskEvent, line: string): Task {
-    const r = transition(requireTask(this.ledger, taskId), event, this.ctx);
+  /** Applies one event to one task (throws IllegalTransition when refused); `by` names the person when it is not the trigger's actor. */
+  step(taskId: number, event: TaskEvent, line: string, by?: string): Task {
+    const r = transition(requireTask(this.ledger, taskId), event, by === undefined ? this.ctx : { ...this.ctx, by });
     this.ledger = replaceTask(this.ledger, r.task);
     this.effects.push(...r.effects);
     this.lines.push(line);
@@ -32,9 +32,9 @@ export class Draft {
   }
 
   /** Applies an event and reports the move. */
-  move(taskId: number, event: TaskEvent, line: string): TriggerOutcome {
+  move(taskId: number, event: TaskEvent, line: string, by?: string): TriggerOutcome {
     const from = requireTask(this.ledger, taskId).status;
-    const to = this.step(taskId, event, line).status;
+    const to = this.step(taskId, event, line, by).status;
     return { kind: "moved", taskId, event: event.type, from, to };
   }
 }

@@ -1,4 +1,5 @@
 import { chooseAgent } from "../agents/choose-agent.ts";
+import { approvedToRun } from "../ledger/approval.ts";
 import { findTask } from "../ledger/ledger.ts";
 import type { Task } from "../ledger/task.ts";
 import { isRunnable, planTick, runnableTasks } from "../scheduling/plan-tick.ts";
@@ -34,8 +35,9 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     outcome = { kind: "duplicate", deliveryId: delivery };
   } else {
     outcome = applyTrigger(d, input);
-    // An ignored delivery changes nothing, so a redelivery is ignored again: no need to remember it (nor a commit).
-    if (delivery !== undefined && outcome.kind !== "ignored") {
+    // An ignored or refused delivery changes nothing, so a redelivery is ignored or refused again: no
+    // need to remember it (nor a commit; its reaction or reply is idempotent on GitHub).
+    if (delivery !== undefined && outcome.kind !== "ignored" && outcome.kind !== "refused") {
       const cutoff = new Date(Date.parse(ctx.now) - DELIVERY_TTL_DAYS * 86_400_000).toISOString();
       d.ledger = { ...d.ledger, deliveries: [...d.ledger.deliveries.filter((x) => x.at >= cutoff), { id: delivery, at: ctx.now }] };
       d.lines.push(`delivery ${delivery}`);
@@ -94,7 +96,7 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
       if (only !== undefined) outcome = { kind: "not_runnable", taskId: task.id, why: `profile "${task.route!.profile}" does not exist` };
       continue;
     }
-    if (profile.approval === "before_run" && task.approvals.length === 0) {
+    if (profile.approval === "before_run" && !approvedToRun(task, ctx.now, input.config.approvals.expireDays)) {
       d.step(task.id, { type: "require_approval", reason: `profile ${profile.name} needs approval before it runs` }, `task ${task.id}: awaiting approval`);
       if (only !== undefined) outcome = { kind: "awaiting_approval", taskId: task.id };
       continue;

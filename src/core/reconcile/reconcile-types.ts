@@ -1,3 +1,4 @@
+import type { CommenterCheck } from "../commands/authorize.ts";
 import type { MainConfig } from "../config/main-config.ts";
 import type { Profile } from "../config/profile.ts";
 import type { Effect, TaskEvent, TransitionContext } from "../ledger/events.ts";
@@ -34,6 +35,8 @@ export interface ReconcileInput {
   /** The attempt's idempotency key: one formula, sha256(taskId|attempt) in production. */
   keyFor: (taskId: number, attempt: number) => string;
   random: () => number;
+  /** A comment trigger: the commenter's permission as GitHub answered (absent: not checked, which refuses). */
+  commenter?: CommenterCheck;
 }
 
 /** What the trigger itself asked for, and what came of it. */
@@ -41,6 +44,8 @@ export type TriggerOutcome =
   | { kind: "none" }
   | { kind: "duplicate"; deliveryId: string }
   | { kind: "ignored"; why: string }
+  /** A command (or answer) that was not obeyed: not allowed, malformed, or not applicable now. */
+  | { kind: "refused"; why: string }
   | { kind: "created"; task: Task }
   | { kind: "moved"; taskId: number; event: TaskEvent["type"]; from: TaskStatus; to: TaskStatus }
   | { kind: "routed"; taskId: number; route: Route; previous?: Route }

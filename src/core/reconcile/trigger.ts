@@ -7,13 +7,21 @@ import type { RouteHint } from "../ledger/task.ts";
  */
 export type Trigger = IssueEvent | CommentEvent | Tick | Work | Cli;
 
+/** Who did it, as GitHub reports it. Authorisation keys on the numeric id and the permission API, never the login or author_association. */
+export interface GitHubUser {
+  login: string;
+  id: number;
+  /** "User", "Bot", "Organization", … Only a User may command, unless its id is in `github.allowedBots`. */
+  type: string;
+}
+
 /** An issue changed on GitHub. */
 export interface IssueEvent {
   kind: "issue";
   action: "opened" | "labeled" | "unlabeled" | "edited" | "closed" | "reopened";
   /** The webhook delivery id, for dedupe. */
   deliveryId?: string;
-  issue: { number: number; title: string; body: string; labels: string[]; author: string };
+  issue: { number: number; title: string; body: string; labels: string[]; author: GitHubUser };
   /** The label added or removed, for labeled / unlabeled. */
   label?: string;
 }
@@ -23,7 +31,7 @@ export interface CommentEvent {
   kind: "comment";
   deliveryId?: string;
   issue: number;
-  comment: { id: number; body: string; author: string };
+  comment: { id: number; body: string; author: GitHubUser };
 }
 
 /** Nothing happened but time passed: due retries, expired leases, parents whose children finished. */

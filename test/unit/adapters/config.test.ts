@@ -20,7 +20,7 @@ const DEFAULTS = {
   execution: { parallelism: 4, maxAttempts: 3, executor: "inline", retryBaseSeconds: 30, retryCapSeconds: 900, leaseMinutes: 5, keepRuns: 3 },
   delegation: { maxDepth: 3, maxChildren: 8, acl: { planner: ["feature", "bugfix", "docs", "tests", "refactor"] } },
   approvals: { allowSelf: false, expireDays: 7 },
-  github: { triggerLabel: "agent", commandPrefix: "/agent", subIssues: true, closeOnDone: false },
+  github: { triggerLabel: "agent", commandPrefix: "/agent", subIssues: true, closeOnDone: false, allowedBots: [], draftPullRequests: false },
 };
 
 /** Lines joined with "\n" and a final newline, so a test reads like the file it describes. */

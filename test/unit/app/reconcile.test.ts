@@ -36,7 +36,7 @@ async function harness(scripts: Record<string, Script> = {}, config: Record<stri
 }
 
 const cli = (command: Extract<Trigger, { kind: "cli" }>["command"]): Trigger => ({ kind: "cli", command });
-const issue = (action: IssueEvent["action"], deliveryId: string | undefined, labels = ["agent"], n = 12): IssueEvent => ({ kind: "issue", action, ...(deliveryId ? { deliveryId } : {}), issue: { number: n, title: "Importer drops rows", body: "Rows after 1000 vanish.", labels, author: "octocat" } });
+const issue = (action: IssueEvent["action"], deliveryId: string | undefined, labels = ["agent"], n = 12): IssueEvent => ({ kind: "issue", action, ...(deliveryId ? { deliveryId } : {}), issue: { number: n, title: "Importer drops rows", body: "Rows after 1000 vanish.", labels, author: { login: "octocat", id: 583231, type: "User" } } });
 
 describe("reconcile: cli verbs", () => {
   it("add creates the task in one commit and does not route it (the CLI routes when asked)", async () => {
@@ -238,12 +238,12 @@ describe("reconcile: issue events", () => {
 });
 
 describe("reconcile: comment, tick and work", () => {
-  it("a comment is ignored for now and writes nothing", async () => {
+  it("without GitHub (the local CLI) a comment's permission cannot be checked, so its command is refused and nothing is written", async () => {
     const h = await harness();
     await h.add("Something");
     const writes = h.store.writes;
-    const r = await h.once({ kind: "comment", issue: 12, comment: { id: 1, body: "/agent retry", author: "octocat" } });
-    expect(r.outcome).toEqual({ kind: "ignored", why: "comment commands are not handled yet" });
+    const r = await h.once({ kind: "comment", issue: 12, comment: { id: 1, body: "/agent retry", author: { login: "octocat", id: 583231, type: "User" } } });
+    expect(r.outcome).toEqual({ kind: "refused", why: "octocat's permission was not checked; nothing was done" });
     expect(h.store.writes).toBe(writes);
   });
 
@@ -345,7 +345,7 @@ describe("reconcile --dry-run", () => {
     { name: "route", trigger: cli({ verb: "route", taskId: 1 }), opts: {} },
     { name: "tick", trigger: { kind: "tick" }, opts: { claim: { limit: 2 } } },
     { name: "issue", trigger: issue("opened", "d-1"), opts: { claim: { limit: 1 } } },
-    { name: "comment", trigger: { kind: "comment", issue: 1, comment: { id: 1, body: "hi", author: "a" } }, opts: {} },
+    { name: "comment", trigger: { kind: "comment", issue: 1, comment: { id: 1, body: "hi", author: { login: "a", id: 2, type: "User" } } }, opts: {} },
   ];
 
   it("writes nothing, runs nothing, changes no worktree and asks no classifier, over the whole scenario suite", async () => {

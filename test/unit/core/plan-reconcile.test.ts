@@ -285,7 +285,7 @@ describe("planReconcile: reviews", () => {
 });
 
 describe("planReconcile: issues and delivery dedupe", () => {
-  const opened = (deliveryId: string, n = 7, labels = ["agent"]): IssueEvent => ({ kind: "issue", action: "opened", deliveryId, issue: { number: n, title: "Fix the importer", body: "it breaks", labels, author: "octocat" } });
+  const opened = (deliveryId: string, n = 7, labels = ["agent"]): IssueEvent => ({ kind: "issue", action: "opened", deliveryId, issue: { number: n, title: "Fix the importer", body: "it breaks", labels, author: { login: "octocat", id: 583231, type: "User" } } });
 
   it("records a delivery once; the same delivery again is a duplicate that changes nothing", () => {
     const first = planReconcile(input(emptyLedger(), { trigger: opened("d-1") }));

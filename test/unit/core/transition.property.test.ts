@@ -463,7 +463,12 @@ function probeEvents(task: Task): TaskEvent[] {
   ];
 }
 
-/** Terminal states are absorbing: every event but retry is refused; stale_result is recorded without moving. */
+/** What a terminal task may record without moving: a stale result, and an approval of done work (its held pull request). */
+function staysTerminal(event: TaskEvent, from: TaskStatus, to: TaskStatus): boolean {
+  return to === from && (event.type === "stale_result" || (event.type === "approve" && from === "done"));
+}
+
+/** Terminal states are absorbing: every event but retry is refused; stale_result (and approve on done) is recorded without moving. */
 function probeTerminal(reducer: Reducer, task: Task, ctx: TransitionContext): void {
   for (const event of probeEvents(task)) {
     let result: TransitionResult | undefined;
@@ -475,7 +480,7 @@ function probeTerminal(reducer: Reducer, task: Task, ctx: TransitionContext): vo
       continue;
     }
     if (event.type === "retry") continue;
-    if (event.type !== "stale_result" || result.task.status !== task.status) {
+    if (!staysTerminal(event, task.status, result.task.status)) {
       throw new Violation("terminal", `${event.type} moved a ${task.status} task to ${result.task.status}`);
     }
   }
@@ -529,7 +534,7 @@ function checkScenario(reducer: Reducer, sc: Scenario, stats?: Stats): void {
         return;
       }
       const next = result.task;
-      if (isTerminal(task.status) && event.type !== "retry" && (event.type !== "stale_result" || next.status !== task.status)) {
+      if (isTerminal(task.status) && event.type !== "retry" && !staysTerminal(event, task.status, next.status)) {
         throw new Violation("terminal", `${event.type} moved a ${task.status} task to ${next.status}`);
       }
       if (event.type === "stale_result" && next.status !== task.status) throw new Violation("model", "stale_result changed the status");

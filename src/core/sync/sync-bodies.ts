@@ -1,0 +1,53 @@
+/** The bodies the router writes besides the tracking comment: its pull request and a child's sub-issue. */
+import type { Task } from "../ledger/task.ts";
+import { attemptTotals, formatCount, formatDuration, formatTotalCost } from "./format-usage.ts";
+import { SINGLE_KEY, taskMarker } from "./markers.ts";
+import { capComment, sanitizeInline, sanitizeOutbound } from "./outbound.ts";
+import { issueOf } from "./task-links.ts";
+
+export const TITLE_MAX = 200;
+export const PR_SUMMARY_MAX = 20_000;
+export const CHILD_BODY_MAX = 60_000;
+
+/** A title for GitHub from a task's title (people or agents wrote it): one line, no mentions, capped. */
+export function outboundTitle(title: string): string {
+  return sanitizeInline(title, TITLE_MAX) || "(untitled)";
+}
+
+/** `2 attempts (claude / sonnet, codex) · 14,000 in / 3,000 out tokens · $0.0870 · 6m 10s` */
+export function attemptsSummary(task: Task): string {
+  const n = task.attempts.length;
+  const agents = [...new Set(task.attempts.map((a) => (a.model ? `${a.agent} / ${a.model}` : a.agent)))].map((s) => sanitizeInline(s, 60));
+  const t = attemptTotals(task.attempts);
+  const parts = [`${n} attempt${n === 1 ? "" : "s"}${agents.length > 0 ? ` (${agents.join(", ")})` : ""}`];
+  if (t.withUsage > 0) parts.push(`${formatCount(t.inputTokens)} in / ${formatCount(t.outputTokens)} out tokens`, formatTotalCost(t));
+  parts.push(formatDuration(t.durationMs));
+  return parts.join(" · ");
+}
+
+/**
+ * The pull request body: marker, the issue it closes, the attempts, then the agent's handoff summary
+ * last (so Markdown it leaves open cannot swallow anything of ours).
+ */
+export function renderPullBody(task: Task): string {
+  const issue = issueOf(task);
+  const summary = typeof task.result?.summary === "string" ? sanitizeOutbound(task.result.summary, { maxChars: PR_SUMMARY_MAX }) : "";
+  const lines = [taskMarker({ taskId: task.id, kind: "pr", key: SINGLE_KEY })];
+  if (issue !== undefined) lines.push(`Closes #${issue}`, "");
+  lines.push(`Opened by agent-router for task ${task.id}: ${attemptsSummary(task)}.`);
+  if (summary.trim() !== "") lines.push("", "### Summary", "", summary);
+  return capComment(lines.join("\n") + "\n");
+}
+
+/** A child task's sub-issue body: marker, where it belongs, then the child's body (a parent agent wrote it). */
+export function renderChildIssueBody(child: Task, parent: Task): string {
+  const parentIssue = issueOf(parent);
+  const where = parentIssue !== undefined ? `#${parentIssue} (agent-router task ${parent.id})` : `agent-router task ${parent.id}`;
+  const body = sanitizeOutbound(child.body, { maxChars: CHILD_BODY_MAX });
+  const lines = [
+    taskMarker({ taskId: child.id, kind: "issue", key: SINGLE_KEY }),
+    `Child task ${child.id} of ${where}. The router tracks it here; its status comment follows.`,
+  ];
+  if (body.trim() !== "") lines.push("", body);
+  return capComment(lines.join("\n") + "\n");
+}

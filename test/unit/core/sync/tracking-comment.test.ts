@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { TASK_STATUSES } from "../../../../src/core/ledger/task.ts";
+import { parseMarker } from "../../../../src/core/sync/markers.ts";
+import { GITHUB_BODY_MAX } from "../../../../src/core/sync/outbound.ts";
+import type { TrackingCommentOptions } from "../../../../src/core/sync/tracking-comment.ts";
+import { questionOf, renderTrackingComment } from "../../../../src/core/sync/tracking-comment.ts";
+import { ctxAt } from "../../../support/ctx.ts";
+import { taskIn } from "./sync-fixtures.ts";
+
+const opts: TrackingCommentOptions = { repository: "acme/shop", serverUrl: "https://github.com", commandPrefix: "/agent", now: ctxAt(300).now };
+/** What each status adds to the comment: pushed branches once there is work, a warning on one. */
+const extra: Partial<Record<(typeof TASK_STATUSES)[number], Partial<TrackingCommentOptions>>> = {
+  running: { runUrl: "https://github.com/acme/shop/actions/runs/9002" },
+  in_review: { branchPushed: true, prHeld: true },
+  needs_help: { branchPushed: true },
+  done: { branchPushed: true, warnings: ["Projects v2: the token cannot write to project 3 (GITHUB_TOKEN cannot); use an App token or a PAT."] },
+};
+
+describe("renderTrackingComment", () => {
+  for (const status of TASK_STATUSES) {
+    it(`renders a ${status} task`, async () => {
+      const { task, ledger } = taskIn(status);
+      expect(task.status).toBe(status);
+      const withPr = status === "done" ? { ...task, github: { ...task.github, pr: 31 } } : task;
+      const body = renderTrackingComment(withPr, ledger, { ...opts, ...extra[status] });
+      expect(parseMarker(body)).toEqual({ taskId: 1, kind: "status", key: "1" });
+      await expect(body).toMatchFileSnapshot(`./__snapshots__/tracking-comment.${status}.md`);
+    });
+  }
+
+  it("neutralises what the LLM and the agent wrote: no mention, no hidden comment, no command line", () => {
+    const { task, ledger } = taskIn("needs_help");
+    const body = renderTrackingComment(task, ledger, opts);
+    expect(body).not.toMatch(/(?<![\w`])@(?:octocat|maintainers)/);
+    expect(body).toContain("@\u2060octocat");
+    expect(body).not.toContain("ignore the rules");
+    expect(body.split("\n").slice(1).join("\n")).not.toContain("<!--");
+    expect(body).not.toMatch(/^\s*\/agent/m);
+  });
+
+  it("asks the needs_help question from the handoff, else from the transition's note", () => {
+    const { task } = taskIn("needs_help");
+    expect(questionOf(task)).toMatch(/^Should an empty cart/);
+    const escalated = { ...task, result: undefined, history: [...task.history, { ...task.history.at(-1)!, type: "escalate", note: "profile gone" }] };
+    expect(questionOf(escalated)).toBe("profile gone");
+  });
+
+  it("is deterministic and changes only with the task (the sync time is not printed)", () => {
+    const { task, ledger } = taskIn("running");
+    const a = renderTrackingComment(task, ledger, opts);
+    expect(renderTrackingComment(task, ledger, { ...opts, now: ctxAt(301).now })).toBe(a);
+    expect(renderTrackingComment(task, ledger, { ...opts, now: ctxAt(601).now })).toContain("| 2 | claude / claude-sonnet-4-5 | lease ran out |");
+  });
+
+  it("shows children with their issue when they have one, else their task id", () => {
+    const { task, ledger } = taskIn("waiting");
+    const body = renderTrackingComment(task, ledger, opts);
+    expect(body).toContain("- [x] #12 Add a guard for empty carts (done)");
+    expect(body).toContain("- [ ] task 3 Write a regression test @\u2060qa-team (new)");
+    expect(body).toContain("(1 of 2 done)");
+  });
+
+  it("links run, branch and pull request", () => {
+    const { task, ledger } = taskIn("done");
+    const body = renderTrackingComment({ ...task, github: { issue: 7, pr: 31 } }, ledger, { ...opts, branchPushed: true, runUrl: "https://ci.example/run/1" });
+    expect(body).toContain("[run](https://ci.example/run/1)");
+    expect(body).toContain("[branch `agent-router/task-1`](https://github.com/acme/shop/tree/agent-router/task-1)");
+    expect(body).toContain("[pull request #31](https://github.com/acme/shop/pull/31)");
+    expect(renderTrackingComment(task, ledger, opts)).not.toContain("/tree/");
+  });
+
+  it("caps a huge summary in the comment and the whole body at GitHub's limit", () => {
+    const { task, ledger } = taskIn("done");
+    const huge = { ...task, result: { status: "done", summary: "x".repeat(500_000) } };
+    const body = renderTrackingComment(huge, ledger, { ...opts, warnings: Array.from({ length: 300 }, () => "w".repeat(400)) });
+    expect(body.length).toBeLessThanOrEqual(GITHUB_BODY_MAX);
+    expect(body).toMatch(/truncated: \d+ characters not shown/);
+    expect(body).not.toContain("x".repeat(2_001));
+    expect(parseMarker(body)?.taskId).toBe(1);
+  });
+});
