@@ -66,7 +66,7 @@ export function applyComment(d: Draft, input: ReconcileInput, t: CommentEvent): 
   const by = `github:${comment.author.login}`;
   if (answering) {
     const text = comment.body.length > MAX_ANSWER_CHARS ? `${comment.body.slice(0, MAX_ANSWER_CHARS)}\n[… answer cut at ${MAX_ANSWER_CHARS} characters]` : comment.body;
-    const moved = d.move(task!.id, { type: "answer", text }, `task ${task!.id} answered by ${comment.author.login}`, by);
+    const moved = d.move(task.id, { type: "answer", text }, `task ${task.id} answered by ${comment.author.login}`, by);
     react("+1");
     return moved;
   }
