@@ -139,3 +139,10 @@ export function site(route: string): CallSite {
   const space = route.indexOf(" ");
   return { method: route.slice(0, space), route: route.slice(space + 1) };
 }
+
+/**
+ * Request option for POSTs that create something (comments, issues, pull requests): plugin-retry
+ * would re-send them after a 5xx or a lost response and create a duplicate. The caller looks for
+ * its marker before it tries again instead.
+ */
+export const NO_RESEND = { retries: 0 } as const;

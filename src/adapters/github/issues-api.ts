@@ -4,6 +4,7 @@ import { guard, httpFailure, onStatus, site, toRouterError } from "./github-erro
 import { toComment, toIssue } from "./map-github.ts";
 import type { RepoContext } from "./repo-context.ts";
 import { PER_PAGE } from "./repo-context.ts";
+import { NO_RESEND } from "./github-errors.ts";
 
 type IssuesApi = Pick<
   GitHub,
@@ -58,7 +59,7 @@ export function issuesApi(ctx: RepoContext): IssuesApi {
 
     async createIssue(input) {
       const res = await guard(site(CREATE_ISSUE), () =>
-        octokit.request(CREATE_ISSUE, { owner, repo, title: input.title, body: input.body, ...(input.labels?.length ? { labels: input.labels } : {}) }),
+        octokit.request(CREATE_ISSUE, { owner, repo, title: input.title, body: input.body, ...(input.labels?.length ? { labels: input.labels } : {}), request: NO_RESEND }),
       );
       return toIssue(res.data);
     },
@@ -75,7 +76,7 @@ export function issuesApi(ctx: RepoContext): IssuesApi {
     },
 
     async createComment(issue, body) {
-      const res = await guard(site(CREATE_COMMENT), () => octokit.request(CREATE_COMMENT, { owner, repo, issue_number: issue, body }));
+      const res = await guard(site(CREATE_COMMENT), () => octokit.request(CREATE_COMMENT, { owner, repo, issue_number: issue, body, request: NO_RESEND }));
       return toComment(res.data);
     },
 

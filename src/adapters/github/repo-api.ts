@@ -4,6 +4,7 @@ import { guard, httpFailure, onStatus, site } from "./github-errors.ts";
 import { toPermission, toPull } from "./map-github.ts";
 import type { RepoContext } from "./repo-context.ts";
 import { PER_PAGE } from "./repo-context.ts";
+import { NO_RESEND } from "./github-errors.ts";
 
 type RepoApi = Pick<GitHub, "defaultBranch" | "findPull" | "createPull" | "updatePull" | "permission" | "createBranch" | "branchHead" | "listBranches">;
 
@@ -51,7 +52,7 @@ export function repoApi(ctx: RepoContext): RepoApi {
 
     async createPull(input) {
       const res = await guard(site(CREATE_PULL), () =>
-        octokit.request(CREATE_PULL, { owner, repo, head: input.head, base: input.base, title: input.title, body: input.body, draft: input.draft }),
+        octokit.request(CREATE_PULL, { owner, repo, head: input.head, base: input.base, title: input.title, body: input.body, draft: input.draft, request: NO_RESEND }),
       );
       return toPull(res.data);
     },
@@ -82,7 +83,8 @@ export function repoApi(ctx: RepoContext): RepoApi {
     },
 
     async listBranches(prefix) {
-      const refs = await guard(site(MATCHING_REFS), () => octokit.paginate<RestRef>(MATCHING_REFS, { owner, repo, ref: `heads/${prefix}`, per_page: PER_PAGE }));
+      // matching-refs answers every match at once and takes no paging parameters (OpenAPI lists none).
+      const refs = (await guard(site(MATCHING_REFS), () => octokit.request(MATCHING_REFS, { owner, repo, ref: `heads/${prefix}` }))).data as RestRef[];
       return refs.map((r) => r.ref.replace(/^refs\/heads\//, "")).filter((name) => name.startsWith(prefix));
     },
   };

@@ -25,10 +25,11 @@ export interface Marker {
 export const SINGLE_KEY = "1";
 
 const KEY = /^[A-Za-z0-9._:-]+$/;
-const MARKER_LINE = /^<!-- agent-router:task=([1-9][0-9]{0,14}) kind=([a-z_]+) key=([A-Za-z0-9._:-]+) -->$/;
+const MARKER_LINE = /^<!-- agent-router:task=(0|[1-9][0-9]{0,14}) kind=([a-z_]+) key=([A-Za-z0-9._:-]+) -->$/;
 
 export function taskMarker(m: { taskId: number; kind: MarkerKind; key: string }): string {
-  if (!Number.isSafeInteger(m.taskId) || m.taskId < 1 || !KEY.test(m.key)) {
+  // Task 0: a reply on an issue that has no task ("add the label to make one").
+  if (!Number.isSafeInteger(m.taskId) || m.taskId < 0 || !KEY.test(m.key)) {
     throw new RouterError("E_INTERNAL", `invalid marker: task ${m.taskId}, key ${JSON.stringify(m.key)}`, { taskId: m.taskId, key: m.key });
   }
   return `<!-- agent-router:task=${m.taskId} kind=${m.kind} key=${m.key} -->`;

@@ -15,7 +15,8 @@ describe("taskMarker / parseMarker", () => {
   it("refuses keys and ids that would not parse back", () => {
     expect(() => taskMarker({ taskId: 1, kind: "pr", key: "a b" })).toThrow(/invalid marker/);
     expect(() => taskMarker({ taskId: 1, kind: "pr", key: "" })).toThrow(/invalid marker/);
-    expect(() => taskMarker({ taskId: 0, kind: "pr", key: "1" })).toThrow(/invalid marker/);
+    expect(() => taskMarker({ taskId: -1, kind: "pr", key: "1" })).toThrow(/invalid marker/);
+    expect(parseMarker(taskMarker({ taskId: 0, kind: "reply", key: "99" }))).toEqual({ taskId: 0, kind: "reply", key: "99" }); // a reply on an issue without a task
     expect(() => taskMarker({ taskId: 1.5, kind: "pr", key: "1" })).toThrow(/invalid marker/);
   });
 

@@ -1,0 +1,192 @@
+import type { GitHub, GitHubComment } from "../core/github-port.ts";
+import { approvedForPr } from "../core/ledger/approval.ts";
+import type { Effect } from "../core/ledger/events.ts";
+import type { Ledger } from "../core/ledger/ledger.ts";
+import { findTask } from "../core/ledger/ledger.ts";
+import type { GitHubLinks, Task } from "../core/ledger/task.ts";
+import { parseMarker, taskMarker } from "../core/sync/markers.ts";
+import { capComment, sanitizeOutbound } from "../core/sync/outbound.ts";
+import type { SyncObserved, SyncOp, SyncOptions } from "../core/sync/plan-sync.ts";
+import { planSync } from "../core/sync/plan-sync.ts";
+import { issueOf, taskBranch } from "../core/sync/task-links.ts";
+import type { GitHubIo, ReconcileDeps } from "./app-deps.ts";
+import { logOf } from "./app-deps.ts";
+
+/** What one sync round found out, to be written back to the ledger (links, and how much of the history GitHub shows). */
+export type LinkPatches = Map<number, Partial<GitHubLinks>>;
+
+export interface SyncRound {
+  /** Dry run: what a real run would do, one line per operation. */
+  plan: string[];
+  patches: LinkPatches;
+  failures: { taskId: number; error: string }[];
+}
+
+/** Statuses whose task branch may hold work for a pull request (the only ones that look for one). */
+const MAY_HAVE_CODE = new Set(["in_review", "done", "needs_help"]);
+
+/** A task whose GitHub mirror is behind its history (a failed or skipped sync is retried by the next reconcile). */
+export function needsSync(task: Task): boolean {
+  return (issueOf(task) !== undefined || task.children.length > 0) && (task.github?.synced ?? 0) < task.history.length;
+}
+
+/**
+ * Brings GitHub to each task's desired state (`planSync`), then performs the comment effects
+ * (replies, reactions). Look-before-create everywhere: a creating POST that failed is followed by a
+ * look for its marker, so a lost response never makes a second comment. One task's failure does
+ * not stop the others; its `synced` stays behind, so the next reconcile tries again.
+ */
+export async function syncGitHub(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledger, taskIds: readonly number[], effects: readonly Effect[], dryRun: boolean): Promise<SyncRound> {
+  const log = logOf(deps);
+  const round: SyncRound = { plan: [], patches: new Map(), failures: [] };
+  for (const id of taskIds) {
+    const task = findTask(ledger, id);
+    if (!task) continue;
+    try {
+      await syncTask(deps, gh, ledger, task, round, dryRun);
+    } catch (err) {
+      const error = err instanceof Error ? err.message : String(err);
+      log.warn("GitHub sync failed; the next reconcile tries again", { taskId: id, error });
+      round.failures.push({ taskId: id, error });
+    }
+  }
+  for (const e of effects) {
+    if (e.kind !== "reply" && e.kind !== "react") continue;
+    if (dryRun) {
+      round.plan.push(e.kind === "reply" ? `would reply to comment ${e.commentId} on #${e.issue}` : `would react ${e.content} to comment ${e.commentId} on #${e.issue}`);
+      continue;
+    }
+    try {
+      if (e.kind === "react") await gh.api.react({ comment: e.commentId }, e.content);
+      else await ensureComment(gh.api, e.issue, taskMarker({ taskId: e.taskId ?? 0, kind: "reply", key: String(e.commentId) }), sanitizeOutbound(e.text, { maxChars: 60_000 }));
+    } catch (err) {
+      log.warn("could not answer a comment", { commentId: e.commentId, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return round;
+}
+
+async function syncTask(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledger, task: Task, round: SyncRound, dryRun: boolean): Promise<void> {
+  const { config } = deps;
+  const now = deps.clock.now().toISOString();
+  const issue = issueOf(task);
+  const api = gh.api;
+  const mayHaveCode = MAY_HAVE_CODE.has(task.status) && task.attempts.length > 0;
+  const branch = taskBranch(task);
+  const [observedIssue, comments, pull, branchHead] = await Promise.all([
+    issue === undefined ? null : api.getIssue(issue),
+    issue === undefined ? [] : api.listComments(issue),
+    mayHaveCode ? api.findPull(branch) : null,
+    mayHaveCode ? api.branchHead(branch) : null,
+  ]);
+  const subIssues = issue !== undefined && config.github.subIssues && task.children.length > 0 ? await api.listSubIssues(issue) : [];
+  const children = new Map<number, { issueNumber?: number; issueId?: number; state?: "open" | "closed" }>();
+  for (const childId of task.children) {
+    const child = findTask(ledger, childId);
+    const n = child ? issueOf(child) : undefined;
+    if (n === undefined) continue;
+    const linked = subIssues.find((s) => s.number === n);
+    const found = linked ?? (await api.getIssue(n));
+    if (found) children.set(childId, { issueNumber: n, issueId: found.id, state: found.state });
+  }
+  const profile = deps.routing.profiles.get(task.route?.profile ?? "");
+  const options: SyncOptions = {
+    repository: api.repository,
+    serverUrl: gh.serverUrl,
+    commandPrefix: config.github.commandPrefix,
+    closeOnDone: config.github.closeOnDone,
+    subIssues: config.github.subIssues,
+    draftPr: config.github.draftPullRequests,
+    baseBranch: await api.defaultBranch(),
+    prAllowed: profile?.approval !== "before_pr" || approvedForPr(task, now, config.approvals.expireDays),
+    branchPushed: branchHead !== null,
+    ...(gh.runUrl ? { runUrl: gh.runUrl } : {}),
+    now,
+  };
+  const observed: SyncObserved = { issue: observedIssue ? { state: observedIssue.state, labels: observedIssue.labels } : null, comments, pull, subIssues, children };
+  const ops = planSync(task, ledger, observed, options);
+  if (dryRun) {
+    round.plan.push(...ops.map((op) => `would ${describeOp(op)}`));
+    return;
+  }
+  const patch: Partial<GitHubLinks> = {};
+  for (const op of ops) await perform(api, op, comments, patch, round);
+  if (pull && task.github?.pr === undefined) patch.pr = pull.number;
+  round.patches.set(task.id, { ...round.patches.get(task.id), ...patch, synced: task.history.length });
+}
+
+async function perform(api: GitHub, op: SyncOp, comments: GitHubComment[], patch: Partial<GitHubLinks>, round: SyncRound): Promise<void> {
+  switch (op.kind) {
+    case "create_comment": {
+      const marker = op.body.slice(0, op.body.indexOf("\n") < 0 ? op.body.length : op.body.indexOf("\n"));
+      patch.commentId = (await ensureComment(api, op.issue, marker, op.body.slice(marker.length + 1), comments)).id;
+      return;
+    }
+    case "update_comment":
+      return api.updateComment(op.commentId, op.body);
+    case "react":
+      return api.react({ issue: op.issue }, op.content);
+    case "add_labels":
+      return api.addLabels(op.issue, op.labels);
+    case "remove_label":
+      return api.removeLabel(op.issue, op.label);
+    case "set_issue_state":
+      return api.setIssueState(op.issue, op.state, op.reason);
+    case "create_pull":
+      patch.pr = (await api.createPull(op)).number;
+      return;
+    case "update_pull":
+      return api.updatePull(op.pull, { ...(op.title ? { title: op.title } : {}), ...(op.body ? { body: op.body } : {}) });
+    case "create_child_issue": {
+      const child = await api.createIssue({ title: op.title, body: op.body });
+      round.patches.set(op.childTaskId, { ...round.patches.get(op.childTaskId), issue: child.number });
+      return;
+    }
+    case "add_sub_issue":
+      return api.addSubIssue(op.issue, op.childIssueId);
+    case "set_project_status": {
+      const issue = await api.getIssue(op.issue);
+      if (!issue) return;
+      const r = await api.setProjectStatus({ owner: op.owner, number: op.number, field: op.field, issueNodeId: issue.nodeId, status: op.status });
+      if (r.ok) patch.projectItemId = r.itemId;
+      return;
+    }
+  }
+}
+
+/**
+ * A comment with this marker on its first line, created once: found among the issue's comments
+ * (every page) first, and looked for again when the create failed (its response may have been lost
+ * after GitHub made it), so a retry never duplicates it.
+ */
+async function ensureComment(api: GitHub, issue: number, marker: string, text: string, known?: GitHubComment[]): Promise<GitHubComment> {
+  const wanted = parseMarker(marker);
+  const mine = (cs: readonly GitHubComment[]): GitHubComment | undefined => cs.find((c) => { const m = parseMarker(c.body); return m !== null && wanted !== null && m.taskId === wanted.taskId && m.kind === wanted.kind && m.key === wanted.key; });
+  const existing = mine(known ?? (await api.listComments(issue)));
+  if (existing) return existing;
+  const body = capComment(`${marker}\n${text}`);
+  try {
+    return await api.createComment(issue, body);
+  } catch (err) {
+    const landed = mine(await api.listComments(issue));
+    if (landed) return landed;
+    throw err;
+  }
+}
+
+function describeOp(op: SyncOp): string {
+  switch (op.kind) {
+    case "create_comment":
+      return `create the tracking comment of task ${op.taskId} on #${op.issue}`;
+    case "update_comment":
+      return `update the tracking comment ${op.commentId} of task ${op.taskId}`;
+    case "add_labels":
+      return `add ${op.labels.join(", ")} to #${op.issue}`;
+    case "remove_label":
+      return `remove ${op.label} from #${op.issue}`;
+    case "create_pull":
+      return `open a pull request from ${op.head} to ${op.base} for task ${op.taskId}`;
+    default:
+      return `${op.kind.replace(/_/g, " ")} for task ${op.taskId}`;
+  }
+}
