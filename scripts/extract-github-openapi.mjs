@@ -24,6 +24,7 @@ const OPERATIONS = [
   ["POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments"],
   ["GET", "/repos/{owner}/{repo}/issues/comments/{comment_id}"],
   ["PATCH", "/repos/{owner}/{repo}/issues/comments/{comment_id}"],
+  ["DELETE", "/repos/{owner}/{repo}/issues/comments/{comment_id}"],
   ["POST", "/repos/{owner}/{repo}/issues/{issue_number}/reactions"],
   ["POST", "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"],
   ["POST", "/repos/{owner}/{repo}/issues/{issue_number}/labels"],

@@ -165,13 +165,22 @@ async function ensureComment(api: GitHub, issue: number, marker: string, text: s
   const existing = mine(known ?? (await api.listComments(issue)));
   if (existing) return existing;
   const body = capComment(`${marker}\n${text}`);
+  let created: GitHubComment;
   try {
-    return await api.createComment(issue, body);
+    created = await api.createComment(issue, body);
   } catch (err) {
     const landed = mine(await api.listComments(issue));
     if (landed) return landed;
     throw err;
   }
+  // Two writers that looked at once both created one: the oldest stays, and each deletes its own
+  // if it is not the oldest, so they converge on exactly one whatever the interleaving.
+  const oldest = mine(await api.listComments(issue));
+  if (oldest && oldest.id !== created.id) {
+    await api.deleteComment(created.id);
+    return oldest;
+  }
+  return created;
 }
 
 function describeOp(op: SyncOp): string {

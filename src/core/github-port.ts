@@ -92,6 +92,8 @@ export interface GitHub {
   listComments(issue: number): Promise<GitHubComment[]>;
   createComment(issue: number, body: string): Promise<GitHubComment>;
   updateComment(commentId: number, body: string): Promise<void>;
+  /** Deletes a comment (a duplicate a racing writer made); one already gone is fine. */
+  deleteComment(commentId: number): Promise<void>;
   /** Idempotent: an existing reaction of the same content is fine. */
   react(target: { issue: number } | { comment: number }, content: GitHubReaction): Promise<void>;
 

@@ -185,6 +185,7 @@ export class MemoryGitHub implements GitHub {
   listComments = notImplemented("listComments");
   createComment = notImplemented("createComment");
   updateComment = notImplemented("updateComment");
+  deleteComment = notImplemented("deleteComment");
   react = notImplemented("react");
   addLabels = notImplemented("addLabels");
   removeLabel = notImplemented("removeLabel");

@@ -14,6 +14,7 @@ type IssuesApi = Pick<
   | "listComments"
   | "createComment"
   | "updateComment"
+  | "deleteComment"
   | "react"
   | "addLabels"
   | "removeLabel"
@@ -25,6 +26,7 @@ type IssuesApi = Pick<
 const GET_ISSUE = "GET /repos/{owner}/{repo}/issues/{issue_number}";
 const CREATE_ISSUE = "POST /repos/{owner}/{repo}/issues";
 const UPDATE_ISSUE = "PATCH /repos/{owner}/{repo}/issues/{issue_number}";
+const DELETE_COMMENT = "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}";
 const LIST_COMMENTS = "GET /repos/{owner}/{repo}/issues/{issue_number}/comments";
 const CREATE_COMMENT = "POST /repos/{owner}/{repo}/issues/{issue_number}/comments";
 const UPDATE_COMMENT = "PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}";
@@ -96,6 +98,11 @@ export function issuesApi(ctx: RepoContext): IssuesApi {
     async addLabels(issue, labels) {
       if (labels.length === 0) return;
       await guard(site(ADD_LABELS), () => octokit.request(ADD_LABELS, { owner, repo, issue_number: issue, labels }));
+    },
+
+    async deleteComment(commentId) {
+      // 404: already gone, which is what was asked.
+      await guard(site(DELETE_COMMENT), () => octokit.request(DELETE_COMMENT, { owner, repo, comment_id: commentId }), onStatus([404], undefined));
     },
 
     async removeLabel(issue, label) {

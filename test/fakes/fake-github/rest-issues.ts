@@ -119,6 +119,11 @@ export const issueRoutes: Record<string, RestHandler> = {
     return { status: 200, body: commentJson(comment, ctx.repo, ctx.urls) };
   },
 
+  "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}": (ctx) => {
+    if (!ctx.repo.comments.delete(num(ctx.params.comment_id))) return notFound();
+    return { status: 204, body: undefined };
+  },
+
   "POST /repos/{owner}/{repo}/issues/{issue_number}/reactions": (ctx) => {
     const found = findIssue(ctx);
     return "answer" in found ? found.answer : react(ctx, { issue: found.issue.number });

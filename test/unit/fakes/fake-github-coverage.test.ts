@@ -41,6 +41,7 @@ const EXAMPLES: Record<string, () => [string, unknown?]> = {
   "issues/create-comment": () => [`${R}/issues/1/comments`, { body: "x" }],
   "issues/get-comment": () => [`${R}/issues/comments/${ids.comment}`],
   "issues/update-comment": () => [`${R}/issues/comments/${ids.comment}`, { body: "y" }],
+  "issues/delete-comment": () => [`${R}/issues/comments/${gh.state.addComment("acme/widgets", 1, "a duplicate").id}`],
   "reactions/create-for-issue": () => [`${R}/issues/1/reactions`, { content: "rocket" }],
   "reactions/create-for-issue-comment": () => [`${R}/issues/comments/${ids.comment}/reactions`, { content: "eyes" }],
   "issues/add-labels": () => [`${R}/issues/1/labels`, { labels: ["agent:ready"] }],

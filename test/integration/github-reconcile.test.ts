@@ -1,0 +1,117 @@
+// reconcile against the fake GitHub on 127.0.0.1, through the real adapter and the GitHub ledger
+// store (createCommitOnBranch on the fake): a labelled issue becomes one task with one tracking
+// comment and a status label, however often or concurrently its delivery comes; commands obey only
+// writers; a lost comment response never duplicates; a dry run sends no mutating request.
+import nock from "nock";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createOctokit } from "../../src/adapters/github/create-octokit.ts";
+import { octokitGitHub } from "../../src/adapters/github/octokit-github.ts";
+import { githubLedgerStore } from "../../src/adapters/ledger-github/github-ledger-store.ts";
+import type { ReconcileDeps } from "../../src/app/app-deps.ts";
+import { silentLog } from "../../src/app/app-deps.ts";
+import { reconcile } from "../../src/app/reconcile.ts";
+import { parseMarker } from "../../src/core/sync/markers.ts";
+import type { CommentEvent, GitHubUser, IssueEvent } from "../../src/core/reconcile/trigger.ts";
+import type { FakeGitHub } from "../fakes/fake-github/index.ts";
+import { startFakeGitHub } from "../fakes/fake-github/index.ts";
+import { steppingClock, testRouting, withRouting } from "../support/app.ts";
+
+const REPO = "acme/widgets";
+let fake: FakeGitHub;
+
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect("127.0.0.1");
+});
+beforeEach(async () => {
+  fake = await startFakeGitHub();
+});
+afterEach(async () => {
+  expect(fake.state.schemaProblems).toEqual([]);
+  await fake.close();
+});
+afterAll(() => nock.enableNetConnect());
+
+async function depsFor(): Promise<ReconcileDeps> {
+  const octokit = createOctokit({ token: "ghs_test", baseUrl: fake.url, log: silentLog, throttle: { writeMinTimeMs: 0, notificationMinTimeMs: 0 }, retry: { baseDelayMs: 5 } });
+  const api = octokitGitHub(octokit, { owner: "acme", repo: "widgets" });
+  const routing = await testRouting();
+  const store = githubLedgerStore(api, { branch: "agent-router/ledger", path: "ledger.yml" });
+  const base = { store, clock: steppingClock(), backoff: { sleep: async () => undefined, random: () => 0.5 }, config: routing.config, traceId: `00-${"a".repeat(32)}-${"b".repeat(16)}-01`, actor: "router" };
+  return { ...withRouting(base, routing), github: { api, serverUrl: "https://github.com" } };
+}
+
+function person(login: string, permission: "admin" | "write" | "read" | "none"): GitHubUser {
+  const u = fake.state.user(login);
+  if (permission !== "none") fake.state.mustRepo(REPO).permissions.set(login.toLowerCase(), permission);
+  return { login: u.login, id: u.id, type: u.type };
+}
+
+function labelledIssue(deliveryId: string): IssueEvent {
+  const author = person("octocat", "read");
+  const issues = fake.state.mustRepo(REPO).issues;
+  const issue = issues.get(1) ?? fake.state.addIssue(REPO, { title: "Importer drops rows", body: "Rows after 1000 vanish.", labels: ["agent"], user: "octocat" });
+  return { kind: "issue", action: "labeled", deliveryId, label: "agent", issue: { number: issue.number, title: issue.title, body: issue.body ?? "", labels: ["agent"], author } };
+}
+
+const comments = () => [...fake.state.mustRepo(REPO).comments.values()];
+const tracking = () => comments().filter((c) => parseMarker(c.body)?.kind === "status");
+const mutating = () => fake.requests.filter((r) => r.mutating);
+
+describe("reconcile with GitHub", () => {
+  it("a labelled issue becomes one task with one tracking comment and its status label; the ledger lives on its branch", async () => {
+    const deps = await depsFor();
+    const r = await reconcile(labelledIssue("d-1"), deps);
+    expect(r.outcome).toMatchObject({ kind: "created", task: { id: 1 } });
+    expect(tracking()).toHaveLength(1);
+    const issue = fake.state.mustRepo(REPO).issues.get(1)!;
+    expect(issue.labels).toContain("agent-router/routed");
+    expect(issue.labels.filter((l) => l.startsWith("agent-router/"))).toEqual(["agent-router/routed"]);
+    const { ledger } = await deps.store.read();
+    expect(ledger.tasks[0]).toMatchObject({ status: "routed", github: { issue: 1, commentId: tracking()[0]!.id, synced: ledger.tasks[0]!.history.length } });
+    // An idle reconcile after that touches GitHub with reads of the ledger only.
+    const before = fake.requests.length;
+    await reconcile({ kind: "tick" }, deps);
+    expect(fake.requests.slice(before).filter((q) => q.mutating || !/graphql/.test(q.path))).toEqual([]);
+  });
+
+  it("the same delivery five times, five of them at once: one task, one comment", async () => {
+    const deps = await depsFor();
+    const t = labelledIssue("d-same");
+    await Promise.all([1, 2, 3, 4, 5].map(() => reconcile(t, deps)));
+    for (let i = 0; i < 5; i++) await reconcile(t, deps);
+    expect((await deps.store.read()).ledger.tasks).toHaveLength(1);
+    expect(tracking()).toHaveLength(1);
+  });
+
+  it("a comment POST whose response is lost leaves exactly one tracking comment", async () => {
+    const deps = await depsFor();
+    fake.faults.dropResponse({ method: "POST", path: /\/issues\/\d+\/comments$/, times: 1 });
+    await reconcile(labelledIssue("d-drop"), deps);
+    await reconcile({ kind: "tick" }, deps);
+    expect(tracking()).toHaveLength(1);
+    expect((await deps.store.read()).ledger.tasks[0]!.github?.commentId).toBe(tracking()[0]!.id);
+  });
+
+  it("/agent cancel from a writer cancels and is acknowledged; from a reader it does nothing", async () => {
+    const deps = await depsFor();
+    await reconcile(labelledIssue("d-1"), deps);
+    const said = (author: GitHubUser, id: number): CommentEvent => ({ kind: "comment", deliveryId: `c-${id}`, issue: 1, comment: { id: fake.state.addComment(REPO, 1, "/agent cancel", author.login).id, body: "/agent cancel", author } });
+    const reader = await reconcile(said(person("mallory", "read"), 1), deps);
+    expect(reader.outcome.kind).toBe("refused");
+    expect((await deps.store.read()).ledger.tasks[0]!.status).toBe("routed");
+    const writer = await reconcile(said(person("maintainer", "write"), 2), deps);
+    expect(writer.outcome).toMatchObject({ kind: "moved", to: "cancelled" });
+    const reactions = fake.state.mustRepo(REPO).reactions.map((x) => x.content);
+    expect(reactions).toEqual(expect.arrayContaining(["-1", "+1"]));
+    expect(fake.state.mustRepo(REPO).issues.get(1)!.labels).toContain("agent-router/cancelled");
+  });
+
+  it("a dry run over the same scenario sends no mutating request and prints what it would do", async () => {
+    const deps = await depsFor();
+    const r = await reconcile(labelledIssue("d-dry"), deps, { dryRun: true });
+    expect(mutating()).toEqual([]);
+    expect(r.plan.join("\n")).toMatch(/task 1 created from issue #1/);
+    expect(tracking()).toHaveLength(0);
+  });
+});
