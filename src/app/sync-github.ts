@@ -3,7 +3,7 @@ import { approvedForPr } from "../core/ledger/approval.ts";
 import type { Effect } from "../core/ledger/events.ts";
 import type { Ledger } from "../core/ledger/ledger.ts";
 import { findTask } from "../core/ledger/ledger.ts";
-import type { GitHubLinks, Task } from "../core/ledger/task.ts";
+import type { GitHubLinks, Task, TaskStatus } from "../core/ledger/task.ts";
 import { parseMarker, taskMarker } from "../core/sync/markers.ts";
 import { capComment, sanitizeOutbound } from "../core/sync/outbound.ts";
 import type { SyncObserved, SyncOp, SyncOptions } from "../core/sync/plan-sync.ts";
@@ -101,15 +101,23 @@ async function syncTask(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledger, task:
     prAllowed: profile?.approval !== "before_pr" || approvedForPr(task, now, config.approvals.expireDays),
     branchPushed: branchHead !== null,
     ...(gh.runUrl ? { runUrl: gh.runUrl } : {}),
+    ...(config.github.project ? { project: projectOptions(config.github.project) } : {}),
     now,
   };
   const observed: SyncObserved = { issue: observedIssue ? { state: observedIssue.state, labels: observedIssue.labels } : null, comments, pull, subIssues, children };
-  const ops = planSync(task, ledger, observed, options);
+  let ops = planSync(task, ledger, observed, options);
   if (dryRun) {
     round.plan.push(...ops.map((op) => `would ${describeOp(op)}`));
     return;
   }
   const patch: Partial<GitHubLinks> = {};
+  // The Projects status first: a token that cannot reach the project is a warning shown in the
+  // tracking comment, so the comment is planned again with it.
+  const project = ops.find((op) => op.kind === "set_project_status");
+  if (project) {
+    const warning = await setProjectStatus(api, project, patch);
+    ops = planSync(task, ledger, observed, { ...options, ...(warning ? { warnings: [warning] } : {}) }).filter((op) => op.kind !== "set_project_status");
+  }
   for (const op of ops) await perform(api, op, comments, patch, round);
   if (pull && task.github?.pr === undefined) patch.pr = pull.number;
   round.patches.set(task.id, { ...round.patches.get(task.id), ...patch, synced: task.history.length });
@@ -144,14 +152,38 @@ async function perform(api: GitHub, op: SyncOp, comments: GitHubComment[], patch
     }
     case "add_sub_issue":
       return api.addSubIssue(op.issue, op.childIssueId);
-    case "set_project_status": {
-      const issue = await api.getIssue(op.issue);
-      if (!issue) return;
-      const r = await api.setProjectStatus({ owner: op.owner, number: op.number, field: op.field, issueNodeId: issue.nodeId, status: op.status });
-      if (r.ok) patch.projectItemId = r.itemId;
+    case "set_project_status":
+      await setProjectStatus(api, op, patch);
       return;
-    }
   }
+}
+
+/** The default board columns of a GitHub Project, per task status; `statusMap` overrides any. */
+const PROJECT_COLUMNS: Readonly<Record<TaskStatus, string>> = {
+  new: "Todo",
+  routed: "Todo",
+  awaiting_approval: "Todo",
+  needs_help: "Todo",
+  running: "In Progress",
+  waiting: "In Progress",
+  in_review: "In Progress",
+  retrying: "In Progress",
+  done: "Done",
+  failed: "Done",
+  cancelled: "Done",
+};
+
+function projectOptions(p: NonNullable<ReconcileDeps["config"]["github"]["project"]>): NonNullable<SyncOptions["project"]> {
+  return { owner: p.owner, number: p.number, field: p.statusField, statusFor: (s) => p.statusMap[s] ?? PROJECT_COLUMNS[s] };
+}
+
+/** Sets the issue's Projects status; the warning when the token or the project cannot do it. */
+async function setProjectStatus(api: GitHub, op: Extract<SyncOp, { kind: "set_project_status" }>, patch: Partial<GitHubLinks>): Promise<string | undefined> {
+  const issue = await api.getIssue(op.issue);
+  if (!issue) return undefined;
+  const r = await api.setProjectStatus({ owner: op.owner, number: op.number, field: op.field, issueNodeId: issue.nodeId, status: op.status });
+  if (r.ok) patch.projectItemId = r.itemId;
+  return r.ok ? undefined : r.warning;
 }
 
 /**

@@ -32,10 +32,10 @@ afterEach(async () => {
 });
 afterAll(() => nock.enableNetConnect());
 
-async function depsFor(): Promise<ReconcileDeps> {
+async function depsFor(config: Record<string, unknown> = {}): Promise<ReconcileDeps> {
   const octokit = createOctokit({ token: "ghs_test", baseUrl: fake.url, log: silentLog, throttle: { writeMinTimeMs: 0, notificationMinTimeMs: 0 }, retry: { baseDelayMs: 5 } });
   const api = octokitGitHub(octokit, { owner: "acme", repo: "widgets" });
-  const routing = await testRouting();
+  const routing = await testRouting(config);
   const store = githubLedgerStore(api, { branch: "agent-router/ledger", path: "ledger.yml" });
   const base = { store, clock: steppingClock(), backoff: { sleep: async () => undefined, random: () => 0.5 }, config: routing.config, traceId: `00-${"a".repeat(32)}-${"b".repeat(16)}-01`, actor: "router" };
   return { ...withRouting(base, routing), github: { api, serverUrl: "https://github.com" } };
@@ -113,5 +113,22 @@ describe("reconcile with GitHub", () => {
     expect(mutating()).toEqual([]);
     expect(r.plan.join("\n")).toMatch(/task 1 created from issue #1/);
     expect(tracking()).toHaveLength(0);
+  });
+
+  it("Projects v2: the issue's status follows the task; a token that cannot reach the project is a warning in the tracking comment, not a failure", async () => {
+    const project = fake.state.addProject({ owner: "acme", number: 3, statuses: ["Todo", "In Progress", "Done"] });
+    const deps = await depsFor({ github: { project: { owner: "acme", number: 3 } } });
+    await reconcile(labelledIssue("d-p1"), deps);
+    expect(project.items).toHaveLength(1);
+    const status = project.fields.find((f) => f.name === "Status")!;
+    expect([...project.items[0]!.values.values()]).toEqual([status.options.find((o) => o.name === "Todo")!.id]);
+    expect(tracking()[0]!.body).not.toContain("[!WARNING]");
+
+    fake.state.projectsForbidden = true;
+    const said: CommentEvent = { kind: "comment", deliveryId: "c-p", issue: 1, comment: { id: fake.state.addComment(REPO, 1, "/agent cancel", "maintainer").id, body: "/agent cancel", author: person("maintainer", "write") } };
+    const r = await reconcile(said, deps);
+    expect(r.outcome).toMatchObject({ kind: "moved", to: "cancelled" });
+    expect(tracking()).toHaveLength(1);
+    expect(tracking()[0]!.body).toMatch(/\[!WARNING\][\s\S]*project acme\/3/);
   });
 });

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { TaskStatus } from "../ledger/task.ts";
 
 export const BUILTIN_AGENTS = ["claude", "codex", "opencode"] as const;
 
@@ -102,7 +103,15 @@ export const MainConfig = z
         allowedBots: z.array(z.number().int().positive()).default([]).describe("Numeric ids of bot accounts that may command (bots are refused otherwise, whatever their permission)"),
         draftPullRequests: z.boolean().default(false).describe("Open the router's pull requests as drafts"),
         project: z
-          .object({ owner: z.string().min(1), number: z.number().int().positive(), statusField: z.string().min(1).default("Status") })
+          .object({
+            owner: z.string().min(1),
+            number: z.number().int().positive(),
+            statusField: z.string().min(1).default("Status"),
+            statusMap: z
+              .partialRecord(TaskStatus, z.string().min(1))
+              .default({})
+              .describe("Project status option per task status (e.g. needs_help: Blocked); unmapped statuses use Todo, In Progress or Done"),
+          })
           .strict()
           .optional(),
       })
