@@ -71,7 +71,7 @@ export async function planTaskBundle(config: MainConfig, ledger: Ledger, task: T
     task,
     profile,
     handoff: HANDOFF_INSTRUCTIONS,
-    comments: io.comments ?? [],
+    comments: [...answersOf(task), ...(io.comments ?? [])],
     lineage: lineageOf(ledger, task),
     repo: { instructions, paths, files },
     ...(diff ? { diff } : {}),
@@ -80,6 +80,14 @@ export async function planTaskBundle(config: MainConfig, ledger: Ledger, task: T
     budget: { maxTokens: config.context.maxTokens, attempts: config.context.attempts },
   });
   return { plan, profile };
+}
+
+/**
+ * People's answers to the task's questions (a `needs_help` task answered with a comment or the CLI),
+ * oldest first: from people allowed to steer the task, but still shown inside the untrusted block.
+ */
+export function answersOf(task: Task): BundleComment[] {
+  return task.history.filter((h) => h.type === "answer" && h.note !== undefined).map((h) => ({ author: h.by.replace(/^github:/, ""), at: h.at, body: h.note! }));
 }
 
 /** Builds a task's context bundle and writes it with its manifest (`agent-router context ID`). */
