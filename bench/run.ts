@@ -14,6 +14,7 @@ import type { Ledger } from "../src/core/ledger/ledger.ts";
 import { freshLedger, realisticLedger } from "./ledger-fixture.ts";
 import { parallelRun } from "./parallel.ts";
 import { bundleRows, routingThroughput } from "./routing.ts";
+import { githubRequestRows } from "./github.ts";
 import { sanitizeRows } from "./sanitize.ts";
 
 function median(xs: number[]): number {
@@ -80,6 +81,11 @@ console.log("\nSanitise 64 KB of hostile untrusted text (sanitizeUntrusted; medi
 console.log("| input | KB | median ms |");
 console.log("|---|---:|---:|");
 for (const row of sanitizeRows()) console.log(row);
+
+console.log("\nGitHub requests per task lifecycle (fake GitHub on 127.0.0.1, real adapter and GitHub ledger store; counted = not a 304)");
+console.log("| step | requests | counted | mutating |");
+console.log("|---|---:|---:|---:|");
+for (const row of await githubRequestRows()) console.log(row);
 
 const routing = await routingThroughput(50_000);
 console.log(`\nRule routing (decideRoute, built-in rules, 50,000 tasks): ${Math.round(routing.perSecond).toLocaleString("en")} tasks/s; ${routing.byRule.toLocaleString("en")} decided by a rule`);

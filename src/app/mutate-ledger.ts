@@ -22,6 +22,12 @@ export interface MutateOptions {
   maxTries?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /**
+   * A snapshot the caller just read, used for the first try instead of reading again (an idle
+   * reconcile then reads the ledger once: one API request in GitHub mode). Safe: the write is a
+   * compare-and-swap on its head, so a stale snapshot only costs a retry.
+   */
+  first?: LedgerSnapshot;
 }
 
 export interface MutateResult<T> {
@@ -43,7 +49,7 @@ export async function mutateLedger<T>(store: LedgerStore, fn: (snapshot: LedgerS
   const cap = opts.maxDelayMs ?? 8_000;
   let lastHead: string | null = null;
   const once = async (tries: number): Promise<MutateResult<T> | WriteOutcome> => {
-    const snapshot = await store.read();
+    const snapshot = tries === 1 && opts.first ? opts.first : await store.read();
     const change = fn(snapshot);
     if (change.summary === "" && change.ledger === snapshot.ledger) {
       return { result: change.result, head: snapshot.head, tries, written: false };

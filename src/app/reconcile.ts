@@ -137,7 +137,7 @@ export async function reconcile(received: Trigger, deps: ReconcileDeps, opts: Re
         const p = planReconcile(input(snap.ledger, routes));
         return { ledger: p.ledger, result: p, summary: p.lines.length === 0 ? "" : commitSummary(trigger, p.lines) };
       },
-      mutateOptionsOf(deps),
+      { ...mutateOptionsOf(deps), first: snapshot },
     );
     decided = m.result;
     written = m.written;

@@ -5,7 +5,8 @@
 //
 // Stricter than GitHub in one way: a body property the operation does not describe is a problem
 // (GitHub ignores most of them, which is how a misspelt field goes unnoticed).
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { schema as graphqlSchemaPackage } from "@octokit/graphql-schema";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import type { GraphQLSchema, OperationDefinitionNode } from "graphql";
@@ -38,7 +39,9 @@ interface Fixture {
   operations: RestOperation[];
 }
 
-const FIXTURE = new URL("../fixtures/github/openapi-operations.json", import.meta.url);
+// Beside this file under vitest; from the repository root when bundled elsewhere (npm run bench).
+const BESIDE = new URL("../fixtures/github/openapi-operations.json", import.meta.url);
+const FIXTURE = existsSync(BESIDE) ? BESIDE : join(process.cwd(), "test/fixtures/github/openapi-operations.json");
 
 let fixture: Fixture | undefined;
 
