@@ -26,7 +26,7 @@ export const errorCatalog = {
   E_GITHUB_UNAVAILABLE: { retryable: true, fix: "GitHub failed, timed out or rate-limited the request after every retry; the next run picks the work up again." },
   E_LEDGER_BRANCH_GONE: {
     retryable: false,
-    fix: "The ledger branch existed and was deleted; nothing was written. Restore it (GitHub: the branch's page or `git push origin SHA:refs/heads/BRANCH` from a clone that has it), or start over with `agent-router init --force-new-ledger`.",
+    fix: "The ledger branch existed and was deleted; nothing was written. Restore it (GitHub: \"Restore branch\" on the branches page, or `git push origin SHA:refs/heads/BRANCH` from a clone that has it: the branch does not exist, so nothing is overwritten). To start an empty ledger on purpose, create the branch from the default branch the same way (`git push origin main:refs/heads/BRANCH`).",
   },
   E_INTERNAL: { retryable: false, fix: "This is a bug in agent-router; please report it with the stack trace." },
 } as const satisfies Record<string, { retryable: boolean; fix: string }>;

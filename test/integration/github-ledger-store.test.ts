@@ -86,6 +86,12 @@ describe("GitHub ledger store", () => {
     expect(github.calls.createBranch).toBe(before.createBranch);
     expect(github.calls.commitFiles).toBe(before.commitFiles);
     expect(github.branches.has(branch)).toBe(false);
+    // The advice never forces anything, and its "start empty on purpose" step works: the branch
+    // made from the default branch (no ledger file there) reads as an empty ledger.
+    expect(err.fix).not.toMatch(/force/i);
+    expect(err.fix).toContain("git push origin main:refs/heads/agent-router/ledger");
+    github.branches.set(branch, main);
+    expect((await store.read()).ledger.tasks).toEqual([]);
   });
 
   it("writes archive batches in the same commit as the ledger, appended to the archive text at the head", async () => {

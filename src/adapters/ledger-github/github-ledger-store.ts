@@ -202,7 +202,8 @@ export class GitHubLedgerStore implements LedgerStore {
       {
         fix:
           `Restore ${branch}: on GitHub use "Restore branch" on the pull request or the branches page (https://github.com/${repo}/branches), ` +
-          `or from a clone that has it run git push origin SHA:refs/heads/${branch}. To start a new, empty ledger instead, run agent-router init --force-new-ledger.`,
+          `or from a clone that has it run git push origin SHA:refs/heads/${branch} (the branch does not exist, so nothing is overwritten). ` +
+          `To start an empty ledger on purpose, create the branch from the default branch the same way: git push origin main:refs/heads/${branch}.`,
       },
     );
   }
