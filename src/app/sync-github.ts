@@ -4,7 +4,8 @@ import type { Effect } from "../core/ledger/events.ts";
 import type { Ledger } from "../core/ledger/ledger.ts";
 import { findTask } from "../core/ledger/ledger.ts";
 import type { GitHubLinks, Task, TaskStatus } from "../core/ledger/task.ts";
-import { parseMarker, taskMarker } from "../core/sync/markers.ts";
+import type { MarkerQuery } from "../core/sync/markers.ts";
+import { findMarked, SINGLE_KEY, taskMarker } from "../core/sync/markers.ts";
 import { capComment, sanitizeOutbound } from "../core/sync/outbound.ts";
 import type { SyncObserved, SyncOp, SyncOptions } from "../core/sync/plan-sync.ts";
 import { planSync } from "../core/sync/plan-sync.ts";
@@ -58,7 +59,10 @@ export async function syncGitHub(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledg
     }
     try {
       if (e.kind === "react") await gh.api.react({ comment: e.commentId }, e.content);
-      else await ensureComment(gh.api, e.issue, taskMarker({ taskId: e.taskId ?? 0, kind: "reply", key: String(e.commentId) }), sanitizeOutbound(e.text, { maxChars: 60_000 }));
+      else {
+        const marker = { taskId: e.taskId ?? 0, kind: "reply" as const, key: String(e.commentId) };
+        await ensureComment(gh.api, e.issue, marker, `${taskMarker(marker)}\n${sanitizeOutbound(e.text, { maxChars: 60_000 })}`);
+      }
     } catch (err) {
       log.warn("could not answer a comment", { commentId: e.commentId, error: err instanceof Error ? err.message : String(err) });
     }
@@ -125,11 +129,9 @@ async function syncTask(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledger, task:
 
 async function perform(api: GitHub, op: SyncOp, comments: GitHubComment[], patch: Partial<GitHubLinks>, round: SyncRound): Promise<void> {
   switch (op.kind) {
-    case "create_comment": {
-      const marker = op.body.slice(0, op.body.indexOf("\n") < 0 ? op.body.length : op.body.indexOf("\n"));
-      patch.commentId = (await ensureComment(api, op.issue, marker, op.body.slice(marker.length + 1), comments)).id;
+    case "create_comment":
+      patch.commentId = (await ensureComment(api, op.issue, { taskId: op.taskId, kind: "status", key: SINGLE_KEY }, op.body, comments)).id;
       return;
-    }
     case "update_comment":
       return api.updateComment(op.commentId, op.body);
     case "react":
@@ -191,15 +193,13 @@ async function setProjectStatus(api: GitHub, op: Extract<SyncOp, { kind: "set_pr
  * (every page) first, and looked for again when the create failed (its response may have been lost
  * after GitHub made it), so a retry never duplicates it.
  */
-async function ensureComment(api: GitHub, issue: number, marker: string, text: string, known?: GitHubComment[]): Promise<GitHubComment> {
-  const wanted = parseMarker(marker);
-  const mine = (cs: readonly GitHubComment[]): GitHubComment | undefined => cs.find((c) => { const m = parseMarker(c.body); return m !== null && wanted !== null && m.taskId === wanted.taskId && m.kind === wanted.kind && m.key === wanted.key; });
+async function ensureComment(api: GitHub, issue: number, marker: MarkerQuery & { key: string }, body: string, known?: GitHubComment[]): Promise<GitHubComment> {
+  const mine = (cs: readonly GitHubComment[]): GitHubComment | undefined => findMarked(cs, marker);
   const existing = mine(known ?? (await api.listComments(issue)));
   if (existing) return existing;
-  const body = capComment(`${marker}\n${text}`);
   let created: GitHubComment;
   try {
-    created = await api.createComment(issue, body);
+    created = await api.createComment(issue, capComment(body));
   } catch (err) {
     const landed = mine(await api.listComments(issue));
     if (landed) return landed;

@@ -8,6 +8,7 @@ import type { Ledger } from "../ledger/ledger.ts";
 import type { Route, Task } from "../ledger/task.ts";
 import { isTerminal } from "../ledger/task.ts";
 import { IllegalTransition } from "../ledger/transition.ts";
+import { parseMarker } from "../sync/markers.ts";
 import type { Draft } from "./draft.ts";
 import type { ReconcileInput, TriggerOutcome } from "./reconcile-types.ts";
 import type { CommentEvent } from "./trigger.ts";
@@ -16,7 +17,7 @@ import type { CommentEvent } from "./trigger.ts";
 export const MAX_ANSWER_CHARS = 4_000;
 
 /** The router's own comments start with its marker; they are never commands or answers. */
-const ROUTER_MARKER = /^<!-- agent-router:/;
+const isRouterComment = (body: string): boolean => parseMarker(body) !== null;
 
 /** The task an issue's comments steer: its live task, else its newest. */
 export function taskForIssue(ledger: Ledger, issue: number): Task | undefined {
@@ -30,7 +31,7 @@ export function taskForIssue(ledger: Ledger, issue: number): Task | undefined {
  * `applyComment`.
  */
 export function commentWantsPermission(ledger: Ledger, t: CommentEvent, prefix: string): boolean {
-  if (ROUTER_MARKER.test(t.comment.body)) return false;
+  if (isRouterComment(t.comment.body)) return false;
   if (parseComment(t.comment.body, prefix).kind !== "none") return true;
   return taskForIssue(ledger, t.issue)?.status === "needs_help";
 }
@@ -42,7 +43,7 @@ export function commentWantsPermission(ledger: Ledger, t: CommentEvent, prefix: 
  */
 export function applyComment(d: Draft, input: ReconcileInput, t: CommentEvent): TriggerOutcome {
   const { comment } = t;
-  if (ROUTER_MARKER.test(comment.body)) return { kind: "ignored", why: "the router's own comment" };
+  if (isRouterComment(comment.body)) return { kind: "ignored", why: "the router's own comment" };
   const parsed = parseComment(comment.body, input.config.github.commandPrefix);
   const task = taskForIssue(d.ledger, t.issue);
   const answering = parsed.kind === "none" && task?.status === "needs_help";
