@@ -4,12 +4,13 @@
 import { schema as githubSchema } from "@octokit/graphql-schema";
 import { buildSchema, parse, validate } from "graphql";
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createOctokit } from "../../src/adapters/github/create-octokit.ts";
 import { COMMIT_ON_BRANCH, READ_BRANCH_FILE } from "../../src/adapters/github/ledger-graphql.ts";
 import { octokitGitHub } from "../../src/adapters/github/octokit-github.ts";
 import { ADD_PROJECT_ITEM, FIND_ORG_PROJECT, FIND_USER_PROJECT, ISSUE_PROJECT_ITEMS, SET_PROJECT_STATUS } from "../../src/adapters/github/project-status.ts";
 import { memoryLog } from "../fakes/memory-log.ts";
+import { failure, guardNock } from "../support/nock-guard.ts";
 
 const BASE = "https://api.github.example";
 const TOKEN = "ghp_testtokenTESTTOKEN0123456789abcdef";
@@ -21,14 +22,6 @@ function setup() {
   return { gh: octokitGitHub(octokit, { owner: "acme", repo: "widgets", log }), log };
 }
 
-async function failure(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected a rejection");
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- request bodies are arbitrary JSON
 type Vars = Record<string, any>;
@@ -37,13 +30,7 @@ type GraphQLBody = { query: string; variables: Vars };
 const op = (name: string, check: (vars: Vars) => boolean = () => true) => (body: GraphQLBody) =>
   body.query.includes(` ${name}(`) && check(body.variables);
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
+guardNock();
 
 describe("GraphQL documents", () => {
   it("every document validates against GitHub's schema", () => {

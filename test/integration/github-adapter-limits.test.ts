@@ -6,6 +6,7 @@ import { createOctokit } from "../../src/adapters/github/create-octokit.ts";
 import type { CreateOctokitOptions } from "../../src/adapters/github/create-octokit.ts";
 import { octokitGitHub } from "../../src/adapters/github/octokit-github.ts";
 import { memoryLog } from "../fakes/memory-log.ts";
+import { failure } from "../support/nock-guard.ts";
 
 const BASE = "https://api.github.example";
 const R = "/repos/acme/widgets";
@@ -29,14 +30,6 @@ function timed(times: number[], answers: [number, unknown, Record<string, string
 
 const gaps = (times: number[]) => times.slice(1).map((t, i) => t - times[i]!);
 
-async function failure(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected a rejection");
-}
 
 beforeAll(() => nock.disableNetConnect());
 afterAll(() => {

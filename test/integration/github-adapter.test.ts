@@ -2,11 +2,12 @@
 // port method sends, how answers map, which failures are values, and how errors are wrapped.
 // GraphQL (ledger branch, Projects v2) is in github-adapter-graphql.test.ts, limits in -limits.
 import nock from "nock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createOctokit } from "../../src/adapters/github/create-octokit.ts";
 import { octokitGitHub } from "../../src/adapters/github/octokit-github.ts";
 import { isRouterError } from "../../src/core/errors.ts";
 import { memoryLog } from "../fakes/memory-log.ts";
+import { failure, guardNock } from "../support/nock-guard.ts";
 
 const BASE = "https://api.github.example";
 const TOKEN = "ghp_testtokenTESTTOKEN0123456789abcdef";
@@ -52,22 +53,8 @@ const pullJson = (n: number, state = "open", merged_at: string | null = null) =>
   body: null,
 });
 
-async function failure(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected a rejection");
-}
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
+guardNock();
 
 describe("issues", () => {
   it("getIssue maps the issue, says which are pull requests, and reads 404 and 410 as absent", async () => {
