@@ -202,10 +202,10 @@ function commitSummary(trigger: Trigger, lines: readonly string[]): string {
 function performEffects(p: ReconcilePlan, dryRun: boolean, executor: Executor | undefined, log: ReturnType<typeof logOf>): string[] {
   const lines: string[] = [];
   for (const e of p.effects) {
-    // GitHub effects need the GitHub adapter, which this mode (the local CLI) does not have: a real
-    // run skips them, so a dry run does not list them.
+    // GitHub effects are performed (or, in a dry run, listed) by mirrorToGitHub when there is a
+    // GitHub adapter; the local CLI has none and skips them.
     if (e.class === "github") {
-      log.debug("github effect skipped: no GitHub adapter in this mode", { effect: e.kind, taskId: e.taskId });
+      log.debug("github effect left to the GitHub mirror", { effect: e.kind, taskId: e.taskId });
       continue;
     }
     if (dryRun) {
