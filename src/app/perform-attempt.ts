@@ -77,6 +77,10 @@ export async function performAttempt(deps: AppDeps, io: WorkerIo, work: { taskId
     const summary = handoff.ok ? handoff.handoff.summary : run.record.ok ? "no valid handoff" : (run.record.failure ?? "failed");
     const committed = await io.workspaces.commit(id, key, `agent-router: task ${id}, attempt by ${held.agent}\n\n${redactOf(deps)(summary.slice(0, 2000))}\n\nAgent-Router-Attempt: ${key}`);
     if (committed && "conflict" in committed) return { kind: "router_error", taskId: id, key, message: `the branch of task ${id} moved while this attempt ran; its work was not committed` };
+    if (committed && io.workspaces.publish) {
+      const pushed = await io.workspaces.publish(id);
+      if ("conflict" in pushed) return { kind: "router_error", taskId: id, key, message: `the branch of task ${id} moved on the remote while this attempt ran; its work was not pushed` };
+    }
     log.info("agent finished", { ok: run.record.ok, durationMs: run.record.durationMs, committed: committed?.commit ?? null });
     return { kind: "ran", taskId: id, key, record: run.record, handoff };
   } catch (err) {

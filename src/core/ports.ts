@@ -150,6 +150,12 @@ export interface Workspaces {
   commit(taskId: number, key: string, message: string): Promise<{ commit: string } | { conflict: true } | null>;
   /** Removes the attempt's worktree and anything uncommitted in it. Safe to call twice. */
   remove(taskId: number, key: string): Promise<void>;
+  /**
+   * Pushes the task branch to the remote GitHub reads (the router pushes, never the agent), never
+   * with force: `conflict` when the remote branch holds work this one does not (another worker's
+   * attempt landed there first). Absent where there is no remote to push to (the local CLI).
+   */
+  publish?(taskId: number): Promise<{ pushed: string } | { conflict: true }>;
 }
 
 /** Per-run folders (HOME, bundle, handoff file) under `.git/agent-router/runs`. */

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { isRouterError } from "../../src/core/errors.ts";
 import { gitWorktrees, worktreeName } from "../../src/adapters/workspace-git/git-worktrees.ts";
-import { makeRepo, removeTempDirs, sh } from "../support/git-repo.ts";
+import { makeRemoteWithClones, makeRepo, removeTempDirs, sh } from "../support/git-repo.ts";
 
 afterEach(removeTempDirs);
 
@@ -255,5 +255,67 @@ describe("gitWorktrees", () => {
     expect(isRouterError(err, "E_GIT")).toBe(true);
     expect((err as Error).message).toContain("'refs/heads/agent-router' exists; cannot create 'refs/heads/agent-router/task-1'");
     expect((err as { fix: string }).fix).toMatch(/Rename the branch `agent-router`/);
+  });
+});
+
+describe("gitWorktrees with a remote (workers in fresh checkouts)", () => {
+  const published = (r: Awaited<ReturnType<NonNullable<ReturnType<typeof gitWorktrees>["publish"]>>>): string => {
+    if (!("pushed" in r)) throw new Error(`expected a push, got ${JSON.stringify(r)}`);
+    return r.pushed;
+  };
+
+  it("pushes the task branch, and an attempt in another clone starts from what was pushed", async () => {
+    const { bare, clones } = makeRemoteWithClones(2);
+    const [one, two] = [gitWorktrees(clones[0]!, { remote: "origin" }), gitWorktrees(clones[1]!, { remote: "origin" })];
+    expect("publish" in gitWorktrees(clones[0]!)).toBe(false); // the local CLI never pushes
+
+    const a = await one.prepare(1, "a-1");
+    writeFileSync(join(a.path, "one.txt"), "attempt 1\n");
+    const first = committed(await one.commit(1, "a-1", "attempt 1"));
+    expect(published(await one.publish!(1))).toBe(first);
+    expect(sh(bare, "rev-parse", BRANCH)).toBe(first);
+
+    const b = await two.prepare(1, "a-2"); // a fresh checkout: no local task branch until prepare
+    expect(sh(b.path, "rev-parse", "HEAD")).toBe(first);
+    writeFileSync(join(b.path, "two.txt"), "attempt 2\n");
+    const second = committed(await two.commit(1, "a-2", "attempt 2"));
+    expect(published(await two.publish!(1))).toBe(second);
+    expect(sh(bare, "rev-parse", `${BRANCH}^`)).toBe(first);
+  });
+
+  it("a stale worker's push is a conflict, never a force; its next attempt starts from the remote's branch", async () => {
+    const { bare, clones } = makeRemoteWithClones(2);
+    const [stale, fresh] = [gitWorktrees(clones[0]!, { remote: "origin" }), gitWorktrees(clones[1]!, { remote: "origin" })];
+    const s = await stale.prepare(1, "a-stale");
+    const f = await fresh.prepare(1, "a-fresh");
+    writeFileSync(join(f.path, "fresh.txt"), "fresh\n");
+    committed(await fresh.commit(1, "a-fresh", "fresh"));
+    const landed = published(await fresh.publish!(1));
+    writeFileSync(join(s.path, "stale.txt"), "stale\n");
+    committed(await stale.commit(1, "a-stale", "stale"));
+    expect(await stale.publish!(1)).toEqual({ conflict: true });
+    expect(sh(bare, "rev-parse", BRANCH)).toBe(landed);
+
+    const next = await stale.prepare(1, "a-next");
+    expect(sh(next.path, "rev-parse", "HEAD")).toBe(landed);
+    expect(existsSync(join(next.path, "stale.txt"))).toBe(false);
+  });
+
+  it("a commit whose push failed is kept and pushed with the next attempt's", async () => {
+    const { bare, clones } = makeRemoteWithClones(1);
+    const ws = gitWorktrees(clones[0]!, { remote: "origin" });
+    const a = await ws.prepare(1, "a-1");
+    writeFileSync(join(a.path, "one.txt"), "one\n");
+    const first = committed(await ws.commit(1, "a-1", "one"));
+    sh(clones[0]!, "remote", "set-url", "origin", join(bare, "missing"));
+    await expect(ws.publish!(1)).rejects.toSatisfy((e: unknown) => isRouterError(e) && e.code === "E_GIT" && /could not push/.test(e.message) && /git push origin/.test(e.fix ?? ""));
+    sh(clones[0]!, "remote", "set-url", "origin", bare);
+    const b = await ws.prepare(1, "a-2");
+    expect(sh(b.path, "rev-parse", "HEAD")).toBe(first);
+    writeFileSync(join(b.path, "two.txt"), "two\n");
+    const second = committed(await ws.commit(1, "a-2", "two"));
+    await ws.publish!(1);
+    expect(sh(bare, "rev-parse", `${BRANCH}^`)).toBe(first);
+    expect(sh(bare, "rev-parse", BRANCH)).toBe(second);
   });
 });

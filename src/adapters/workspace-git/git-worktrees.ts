@@ -47,7 +47,17 @@ async function realOr(path: string): Promise<string> {
  * there only by compare-and-swap: a stale attempt gets a conflict, never another attempt's work.
  * The user's working tree, index and HEAD are never touched.
  */
-export function gitWorktrees(root: string, opts: { base?: string } = {}): Workspaces {
+export interface GitWorktreesOptions {
+  /** Where a new task branch starts (default the repository's HEAD). */
+  base?: string;
+  /**
+   * The remote GitHub reads (e.g. `origin`): each attempt starts from the task branch as it is
+   * there, and `publish` pushes the branch to it. Absent for the local CLI, which never pushes.
+   */
+  remote?: string;
+}
+
+export function gitWorktrees(root: string, opts: GitWorktreesOptions = {}): Workspaces {
   const branchOf = (taskId: number): string => `agent-router/task-${taskId}`;
   const worktreesDir = async (): Promise<string> => join(await git(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"]), "agent-router", "worktrees");
   const pathOf = async (taskId: number, key: string): Promise<string> => join(await worktreesDir(), worktreeName(taskId, key));
@@ -110,10 +120,39 @@ export function gitWorktrees(root: string, opts: { base?: string } = {}): Worksp
     }
   }
 
+  const rev = async (ref: string): Promise<string | null> => {
+    const r = await runGit(root, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
+    return r.code === 0 ? r.stdout.trim() : null;
+  };
+  const isAncestor = async (a: string, b: string): Promise<boolean> => (await runGit(root, ["merge-base", "--is-ancestor", a, b])).code === 0;
+
+  /**
+   * Brings the local task branch level with the remote's, where the attempt must start (a worker in
+   * a fresh checkout has no local branch; an earlier attempt may have run on another machine). The
+   * remote wins when the two differ, except when the local one is ahead (a commit whose push failed
+   * is pushed with the next). Fetched into a private ref.
+   */
+  async function followRemote(taskId: number, remote: string): Promise<void> {
+    const branch = branchOf(taskId);
+    const mirror = `refs/agent-router/remotes/${branch}`;
+    const fetched = await runGit(root, [...NO_HOOKS, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, `+refs/heads/${branch}:${mirror}`]);
+    if (fetched.code !== 0) {
+      if (/couldn't find remote ref/i.test(fetched.stderr)) return; // the first attempt: nothing pushed yet
+      throw new RouterError("E_GIT", `could not fetch ${branch} from ${remote}: ${fetched.stderr.trim()}`, { taskId, remote, stderr: fetched.stderr }, { fix: `Check that \`git fetch ${remote}\` works here (network, credentials), then retry the task.` });
+    }
+    const there = await rev(mirror);
+    const here = await rev(`refs/heads/${branch}`);
+    if (there === null || here === there) return;
+    if (here !== null && (await isAncestor(there, here))) return;
+    const moved = await runGit(root, [...NO_HOOKS, "update-ref", "-m", `agent-router: task ${taskId} follows ${remote}`, `refs/heads/${branch}`, there, here ?? "0".repeat(there.length)]);
+    if (moved.code !== 0) throw updateRefError(`refs/heads/${branch}`, moved.stderr, { taskId });
+  }
+
   return {
     async prepare(taskId, key) {
       const branch = branchOf(taskId);
       const path = await pathOf(taskId, key);
+      if (opts.remote) await followRemote(taskId, opts.remote);
       await removeWorktree(path); // a crash may have left this attempt's folder behind
       await mkdir(join(path, ".."), { recursive: true });
       const head = await runGit(root, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}^{commit}`]);
@@ -161,5 +200,21 @@ export function gitWorktrees(root: string, opts: { base?: string } = {}): Worksp
     async remove(taskId, key) {
       await removeWorktree(await pathOf(taskId, key));
     },
+
+    ...(opts.remote ? { publish: (taskId: number) => publish(taskId, opts.remote!) } : {}),
   };
+
+  /** `git push` of the task branch, without force and without the repository's pre-push hook. */
+  async function publish(taskId: number, remote: string): Promise<{ pushed: string } | { conflict: true }> {
+    const ref = `refs/heads/${branchOf(taskId)}`;
+    const head = await rev(ref);
+    if (head === null) throw new RouterError("E_GIT", `task ${taskId} has no branch to push`, { taskId }, { fix: "This is a bug in agent-router (publish before any commit); please report it." });
+    const pushed = await runGit(root, [...NO_HOOKS, "push", "--porcelain", "--no-verify", remote, `${head}:${ref}`]);
+    if (pushed.code === 0) return { pushed: head };
+    // "[rejected] … (fetch first)" / "(non-fast-forward)": the remote has work this branch lacks.
+    if (/\[rejected\]|non-fast-forward|fetch first/.test(pushed.stdout + pushed.stderr)) return { conflict: true };
+    throw new RouterError("E_GIT", `could not push ${ref} to ${remote}: ${pushed.stderr.trim()}`, { taskId, remote, stderr: pushed.stderr }, {
+      fix: `Check that \`git push ${remote}\` works here (network, and a token with contents: write), then retry the task.`,
+    });
+  }
 }

@@ -288,6 +288,23 @@ describe("performAttempt", () => {
     expect(h.workspaces.live.size).toBe(0);
   });
 
+  it("pushes the task branch after the commit where there is a remote; a push the remote refuses is a router error, not a success", async () => {
+    const h = await harness({ claude: [done("pushed work"), done("refused push")] });
+    const pushes: number[] = [];
+    let answer: { pushed: string } | { conflict: true } = { pushed: "abc" };
+    h.io.workspaces.publish = async (taskId) => (pushes.push(taskId), answer);
+    const first = await h.add("Pushed");
+    expect((await h.run(first)).work).toMatchObject({ kind: "ran" });
+    expect(pushes).toEqual([first]);
+    expect((await h.task(first)).status).toBe("done");
+
+    answer = { conflict: true };
+    const second = await h.add("Refused");
+    expect((await h.run(second)).work).toMatchObject({ kind: "router_error", message: expect.stringContaining("moved on the remote") });
+    expect((await h.task(second)).status).toBe("retrying");
+    expect(pushes).toEqual([first, second]);
+  });
+
   it("removes the worktree when the runner throws, and hands the error back", async () => {
     const h = await harness({ claude: () => Promise.reject(new Error("spawn ENOENT")) });
     const id = await h.add("Runner broke");
