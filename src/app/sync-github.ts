@@ -1,4 +1,4 @@
-import type { GitHub, GitHubComment } from "../core/github-port.ts";
+import type { GitHub, GitHubComment, GitHubPull } from "../core/github-port.ts";
 import { approvedForPr } from "../core/ledger/approval.ts";
 import type { Effect } from "../core/ledger/events.ts";
 import type { Ledger } from "../core/ledger/ledger.ts";
@@ -143,7 +143,7 @@ async function perform(api: GitHub, op: SyncOp, comments: GitHubComment[], patch
     case "set_issue_state":
       return api.setIssueState(op.issue, op.state, op.reason);
     case "create_pull":
-      patch.pr = (await api.createPull(op)).number;
+      patch.pr = (await ensurePull(api, op)).number;
       return;
     case "update_pull":
       return api.updatePull(op.pull, { ...(op.title ? { title: op.title } : {}), ...(op.body ? { body: op.body } : {}) });
@@ -213,6 +213,21 @@ async function ensureComment(api: GitHub, issue: number, marker: MarkerQuery & {
     return oldest;
   }
   return created;
+}
+
+/**
+ * The task branch's pull request, opened once: a create that failed (another writer opened it a
+ * moment earlier and GitHub answered 422 "already exists", or the response was lost after GitHub
+ * made it) is followed by a look for the branch's pull request, which is then the one.
+ */
+async function ensurePull(api: GitHub, op: Extract<SyncOp, { kind: "create_pull" }>): Promise<GitHubPull> {
+  try {
+    return await api.createPull(op);
+  } catch (err) {
+    const landed = await api.findPull(op.head);
+    if (landed && landed.state === "open") return landed;
+    throw err;
+  }
 }
 
 function describeOp(op: SyncOp): string {

@@ -4,17 +4,13 @@
 // writers; a lost comment response never duplicates; a dry run sends no mutating request.
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createOctokit } from "../../src/adapters/github/create-octokit.ts";
-import { octokitGitHub } from "../../src/adapters/github/octokit-github.ts";
-import { githubLedgerStore } from "../../src/adapters/ledger-github/github-ledger-store.ts";
 import type { ReconcileDeps } from "../../src/app/app-deps.ts";
-import { silentLog } from "../../src/app/app-deps.ts";
 import { reconcile } from "../../src/app/reconcile.ts";
 import { parseMarker } from "../../src/core/sync/markers.ts";
 import type { CommentEvent, GitHubUser, IssueEvent } from "../../src/core/reconcile/trigger.ts";
 import type { FakeGitHub } from "../fakes/fake-github/index.ts";
 import { startFakeGitHub } from "../fakes/fake-github/index.ts";
-import { steppingClock, testRouting, withRouting } from "../support/app.ts";
+import { githubDeps } from "../support/github-app.ts";
 
 const REPO = "acme/widgets";
 let fake: FakeGitHub;
@@ -32,14 +28,7 @@ afterEach(async () => {
 });
 afterAll(() => nock.enableNetConnect());
 
-async function depsFor(config: Record<string, unknown> = {}): Promise<ReconcileDeps> {
-  const octokit = createOctokit({ token: "ghs_test", baseUrl: fake.url, log: silentLog, throttle: { writeMinTimeMs: 0, notificationMinTimeMs: 0 }, retry: { baseDelayMs: 5 } });
-  const api = octokitGitHub(octokit, { owner: "acme", repo: "widgets" });
-  const routing = await testRouting(config);
-  const store = githubLedgerStore(api, { branch: "agent-router/ledger", path: "ledger.yml" });
-  const base = { store, clock: steppingClock(), backoff: { sleep: async () => undefined, random: () => 0.5 }, config: routing.config, traceId: `00-${"a".repeat(32)}-${"b".repeat(16)}-01`, actor: "router" };
-  return { ...withRouting(base, routing), github: { api, serverUrl: "https://github.com" } };
-}
+const depsFor = (config: Record<string, unknown> = {}): Promise<ReconcileDeps> => githubDeps(fake, config);
 
 function person(login: string, permission: "admin" | "write" | "read" | "none"): GitHubUser {
   const u = fake.state.user(login);

@@ -198,6 +198,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
       entry.fault = fault.kind;
       return reply(faultAnswer(fault, isGraphql, nowSeconds()));
     }
+    state.readPushes();
     const answer = planned.run();
     if (!isGraphql && answer.status >= 200 && answer.status < 300 && answer.raw === undefined) {
       state.schemaProblems.push(...checkRestResponse({ method, path, status: answer.status, body: answer.body }).map((p) => `fake-github answer: ${p}`));

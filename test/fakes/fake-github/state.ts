@@ -2,6 +2,7 @@
 // pull requests, collaborator permissions and a small git model (branch → head sha; commit sha →
 // parent and files), plus Projects v2. Tests seed and inspect it directly; the REST and GraphQL
 // handlers change it as GitHub would.
+import { execFileSync } from "node:child_process";
 import { gitCommit, shortId } from "./git.ts";
 import type { FakeComment, FakeCommit, FakeIssue, FakeLabel, FakeProject, FakePull, FakeRepository, FakeUser } from "./records.ts";
 
@@ -19,6 +20,8 @@ export interface FakeStateOptions {
   blobTextLimitBytes?: number;
 }
 
+const TASK_BRANCHES = "refs/heads/agent-router/task-";
+
 export class FakeGitHubState {
   readonly repositories = new Map<string, FakeRepository>();
   readonly users = new Map<string, FakeUser>();
@@ -30,6 +33,7 @@ export class FakeGitHubState {
   readonly viewer: FakeUser;
   readonly blobTextLimitBytes: number;
   private lastId = 1000;
+  private readonly gitRemotes = new Map<FakeRepository, string>();
   private readonly clock: () => Date;
 
   constructor(opts: FakeStateOptions = {}) {
@@ -85,6 +89,30 @@ export class FakeGitHubState {
     };
     this.repositories.set(fullName.toLowerCase(), repo);
     return repo;
+  }
+
+  /**
+   * Pushes to this bare repository show on the fake as pushes show on GitHub: before each request,
+   * its task branches (`refs/heads/agent-router/task-*`) are read into the repository's refs (and
+   * ones deleted there go). The fake's own branches (the ledger's, made by GraphQL) stay its own.
+   */
+  linkGitRemote(fullName: string, bareDir: string): void {
+    this.gitRemotes.set(this.mustRepo(fullName), bareDir);
+  }
+
+  /** Reads every linked bare repository's task branches (see linkGitRemote). */
+  readPushes(): void {
+    for (const [repo, dir] of this.gitRemotes) {
+      const listed = execFileSync("git", ["for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/agent-router/"], { cwd: dir, encoding: "utf8" });
+      const pushed = new Map(
+        listed
+          .split("\n")
+          .filter((line) => line.startsWith(TASK_BRANCHES))
+          .map((line) => line.split(" ") as [string, string]),
+      );
+      for (const name of [...repo.refs.keys()]) if (name.startsWith(TASK_BRANCHES) && !pushed.has(name)) repo.refs.delete(name);
+      for (const [name, sha] of pushed) repo.refs.set(name, sha);
+    }
   }
 
   repo(owner: string, name?: string): FakeRepository | undefined {
