@@ -176,7 +176,10 @@ async function mirrorToGitHub(deps: ReconcileDeps, gh: GitHubIo, p: ReconcilePla
       let ledger = snap.ledger;
       for (const [id, patch] of round.patches) {
         const t = findTask(ledger, id);
-        if (t) ledger = replaceTask(ledger, { ...t, github: { ...t.github, ...patch } });
+        if (!t) continue;
+        const { issueClaim, ...github } = { ...t.github, ...patch };
+        // A linked issue ends the claim on creating it.
+        ledger = replaceTask(ledger, { ...t, github: github.issue === undefined && issueClaim ? { ...github, issueClaim } : github });
       }
       return { ledger, result: undefined, summary: `github: synced ${[...round.patches.keys()].map((id) => `#${id}`).join(", ")}` };
     },

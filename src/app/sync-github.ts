@@ -11,6 +11,7 @@ import type { SyncObserved, SyncOp, SyncOptions } from "../core/sync/plan-sync.t
 import { planSync } from "../core/sync/plan-sync.ts";
 import { issueOf, taskBranch } from "../core/sync/task-links.ts";
 import type { GitHubIo, ReconcileDeps } from "./app-deps.ts";
+import { ensureChildIssue } from "./child-issues.ts";
 import { logOf } from "./app-deps.ts";
 
 /** What one sync round found out, to be written back to the ledger (links, and how much of the history GitHub shows). */
@@ -122,12 +123,23 @@ async function syncTask(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledger, task:
     const warning = await setProjectStatus(api, project, patch);
     ops = planSync(task, ledger, observed, { ...options, ...(warning ? { warnings: [warning] } : {}) }).filter((op) => op.kind !== "set_project_status");
   }
-  for (const op of ops) await perform(api, op, comments, patch, round);
+  const pending = { value: false };
+  for (const op of ops) await perform(deps, api, op, { comments, patch, round, parentIssue: issue, pending });
   if (pull && task.github?.pr === undefined) patch.pr = pull.number;
-  round.patches.set(task.id, { ...round.patches.get(task.id), ...patch, synced: task.history.length });
+  round.patches.set(task.id, { ...round.patches.get(task.id), ...patch, ...(pending.value ? {} : { synced: task.history.length }) });
 }
 
-async function perform(api: GitHub, op: SyncOp, comments: GitHubComment[], patch: Partial<GitHubLinks>, round: SyncRound): Promise<void> {
+/** What performing one task's operations shares: its comments, its link patch, the round, and its issue. */
+interface TaskRound {
+  comments: GitHubComment[];
+  patch: Partial<GitHubLinks>;
+  round: SyncRound;
+  parentIssue: number | undefined;
+  /** Set when something was left for another sync to finish: the task's `synced` then stays behind. */
+  pending: { value: boolean };
+}
+
+async function perform(deps: ReconcileDeps, api: GitHub, op: SyncOp, { comments, patch, round, parentIssue, pending }: TaskRound): Promise<void> {
   switch (op.kind) {
     case "create_comment":
       patch.commentId = (await ensureComment(api, op.issue, { taskId: op.taskId, kind: "status", key: SINGLE_KEY }, op.body, comments)).id;
@@ -148,8 +160,12 @@ async function perform(api: GitHub, op: SyncOp, comments: GitHubComment[], patch
     case "update_pull":
       return api.updatePull(op.pull, { ...(op.title ? { title: op.title } : {}), ...(op.body ? { body: op.body } : {}) });
     case "create_child_issue": {
-      const child = await api.createIssue({ title: op.title, body: op.body });
+      const child = await ensureChildIssue(deps, api, op);
+      // Another sync is creating it: this task is not in sync until it is linked.
+      if (child === undefined) return void (pending.value = true);
       round.patches.set(op.childTaskId, { ...round.patches.get(op.childTaskId), issue: child.number });
+      // Linked at once: the parent's next plan may be far off (it is in sync once this round ends).
+      if (parentIssue !== undefined && deps.config.github.subIssues && child.id !== undefined) await api.addSubIssue(parentIssue, child.id);
       return;
     }
     case "add_sub_issue":

@@ -84,6 +84,8 @@ export interface GitHub {
   /** null when the issue does not exist, was deleted or transferred (404, 410). */
   getIssue(issue: number): Promise<GitHubIssue | null>;
   createIssue(input: { title: string; body: string; labels?: string[] }): Promise<GitHubIssue>;
+  /** Issues (never pull requests), open or closed, updated at or after `since` (ISO time), newest first; every page. */
+  issuesSince(since: string): Promise<GitHubIssue[]>;
   /** Closes (completed or not planned) or reopens an issue. */
   setIssueState(issue: number, state: "open" | "closed", reason?: "completed" | "not_planned"): Promise<void>;
 

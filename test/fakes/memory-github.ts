@@ -181,6 +181,7 @@ export class MemoryGitHub implements GitHub {
 
   getIssue = notImplemented("getIssue");
   createIssue = notImplemented("createIssue");
+  issuesSince = notImplemented("issuesSince");
   setIssueState = notImplemented("setIssueState");
   listComments = notImplemented("listComments");
   createComment = notImplemented("createComment");

@@ -104,6 +104,20 @@ describe("issues", () => {
     expect(scope.isDone()).toBe(true);
   });
 
+  it("issuesSince asks for every state since the time, newest first, reads every page and drops pull requests", async () => {
+    const { gh } = setup();
+    const query = { state: "all", since: "2026-01-01T00:00:00Z", sort: "created", direction: "desc", per_page: "100" };
+    const scope = nock(BASE)
+      .get(`${R}/issues`)
+      .query(query)
+      .reply(200, [issueJson(9), issueJson(8, { pull_request: { url: "x" } })], { link: `<${BASE}${R}/issues?page=2>; rel="next"` })
+      .get(`${R}/issues`)
+      .query({ page: "2" })
+      .reply(200, [issueJson(7)]);
+    expect((await gh.issuesSince("2026-01-01T00:00:00Z")).map((i) => i.number)).toEqual([9, 7]);
+    expect(scope.isDone()).toBe(true);
+  });
+
   it("listComments reads three pages through Link headers, oldest first", async () => {
     const { gh } = setup();
     const link = (page: number, last = 3) => `<${BASE}${R}/issues/5/comments?per_page=100&page=${page}>; rel="next", <${BASE}${R}/issues/5/comments?per_page=100&page=${last}>; rel="last"`;

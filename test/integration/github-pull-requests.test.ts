@@ -3,27 +3,16 @@
 // agent) opens the pull request. However often and however concurrently the issue's delivery
 // comes, and when a create's response is lost or another writer won the race, there is one pull
 // request, updated in place by later attempts.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { gitWorktrees } from "../../src/adapters/workspace-git/git-worktrees.ts";
-import type { ReconcileDeps, WorkerIo } from "../../src/app/app-deps.ts";
 import { reconcile } from "../../src/app/reconcile.ts";
-import type { IssueEvent } from "../../src/core/reconcile/trigger.ts";
 import { parseMarker } from "../../src/core/sync/markers.ts";
 import type { FakeGitHub } from "../fakes/fake-github/index.ts";
 import { startFakeGitHub } from "../fakes/fake-github/index.ts";
-import type { RunFn } from "../fakes/fake-agent-runner.ts";
-import { FakeAgentRunner, handoffRun } from "../fakes/fake-agent-runner.ts";
-import { MemoryRepoFiles } from "../fakes/fake-workspaces.ts";
-import { ManualTimer } from "../fakes/manual-timer.ts";
 import { memoryLog } from "../fakes/memory-log.ts";
-import { BOUNDARY } from "../support/app.ts";
 import { makeRemoteWithClones, removeTempDirs, sh } from "../support/git-repo.ts";
-import { githubDeps } from "../support/github-app.ts";
+import { cloneWorker, githubDeps, labelledIssue, REPO, runAttempt, writes } from "../support/github-app.ts";
 
-const REPO = "acme/widgets";
 let fake: FakeGitHub;
 let bare: string;
 let clone: string;
@@ -46,40 +35,6 @@ afterEach(async () => {
 });
 afterAll(() => nock.enableNetConnect());
 
-/** An agent that writes `file` in its worktree and hands off done. */
-const writes =
-  (file: string, summary: string): RunFn =>
-  (req) => {
-    writeFileSync(join(req.workdir, file), `${summary}\n`);
-    return handoffRun({ status: "done", summary });
-  };
-
-function workerFor(deps: ReconcileDeps, steps: RunFn[]): WorkerIo {
-  return {
-    runner: new FakeAgentRunner({ claude: steps }),
-    workspaces: gitWorktrees(clone, { remote: "origin" }),
-    repoFor: () => new MemoryRepoFiles({ "README.md": "# widgets\n" }),
-    root: clone,
-    profiles: deps.routing.profiles,
-    newBoundary: () => BOUNDARY,
-    timer: new ManualTimer(),
-  };
-}
-
-function labelled(deliveryId: string): IssueEvent {
-  const author = fake.state.user("octocat");
-  const issue = fake.state.mustRepo(REPO).issues.get(1) ?? fake.state.addIssue(REPO, { title: "Importer drops rows", body: "Rows after 1000 vanish.", labels: ["agent"], user: "octocat" });
-  return { kind: "issue", action: "labeled", deliveryId, label: "agent", issue: { number: issue.number, title: issue.title, body: issue.body ?? "", labels: ["agent"], author: { login: author.login, id: author.id, type: author.type } } };
-}
-
-/** One attempt of task 1: claimed by a CLI `run`, performed by the worker, recorded and mirrored. */
-async function runOnce(deps: ReconcileDeps, worker: WorkerIo): Promise<void> {
-  const claimed = await reconcile({ kind: "cli", command: { verb: "run", taskId: 1 } }, deps, { claim: { limit: 1 } });
-  if (claimed.outcome.kind !== "claimed") throw new Error(`not claimed: ${JSON.stringify(claimed.outcome)}`);
-  const { claim } = claimed.outcome;
-  await reconcile({ kind: "work", taskId: 1, attempt: claim.attempt, key: claim.key }, deps, { worker });
-}
-
 const pulls = () => [...fake.state.mustRepo(REPO).pulls.values()];
 const trackingComments = () => [...fake.state.mustRepo(REPO).comments.values()].filter((c) => parseMarker(c.body)?.kind === "status");
 const syncFailures = (log: ReturnType<typeof memoryLog>) => log.lines.filter((l) => /sync failed/.test(l.msg));
@@ -88,9 +43,9 @@ const pullPosts = () => fake.requests.filter((r) => r.method === "POST" && /\/pu
 describe("pull requests", () => {
   it("the worker pushes the task branch and the router opens one pull request that closes the issue; the same delivery five times (five at once) changes nothing", async () => {
     const deps = await githubDeps(fake);
-    const worker = workerFor(deps, [writes("fix.txt", "Kept rows after 1000")]);
-    await Promise.all([1, 2, 3, 4, 5].map(() => reconcile(labelled("d-1"), deps)));
-    await runOnce(deps, worker);
+    const worker = cloneWorker(deps, clone, [writes("fix.txt", "Kept rows after 1000")]);
+    await Promise.all([1, 2, 3, 4, 5].map(() => reconcile(labelledIssue(fake, "d-1"), deps)));
+    await runAttempt(deps, worker, 1);
 
     const head = sh(bare, "rev-parse", "refs/heads/agent-router/task-1");
     expect(sh(bare, "show", `${head}:fix.txt`)).toBe("Kept rows after 1000");
@@ -101,8 +56,8 @@ describe("pull requests", () => {
     const { ledger } = await deps.store.read();
     expect(ledger.tasks[0]!.github?.pr).toBe(pulls()[0]!.number);
 
-    await Promise.all([1, 2, 3, 4, 5].map(() => reconcile(labelled("d-1"), deps)));
-    for (let i = 0; i < 5; i++) await reconcile(labelled("d-1"), deps);
+    await Promise.all([1, 2, 3, 4, 5].map(() => reconcile(labelledIssue(fake, "d-1"), deps)));
+    for (let i = 0; i < 5; i++) await reconcile(labelledIssue(fake, "d-1"), deps);
     expect((await deps.store.read()).ledger.tasks).toHaveLength(1);
     expect(trackingComments()).toHaveLength(1);
     expect(pulls()).toHaveLength(1);
@@ -111,10 +66,10 @@ describe("pull requests", () => {
 
   it("five reconciles racing to open the pull request end with one: the losers' 422 'already exists' finds the winner's", async () => {
     const deps = await githubDeps(fake);
-    await reconcile(labelled("d-1"), deps);
+    await reconcile(labelledIssue(fake, "d-1"), deps);
     // The mirror after the attempt fails to open the pull request (a 502), so five ticks find it missing at once.
     fake.faults.failNext({ method: "POST", path: /\/pulls$/, status: 502, times: 1 });
-    await runOnce(deps, workerFor(deps, [writes("fix.txt", "Fixed")]));
+    await runAttempt(deps, cloneWorker(deps, clone, [writes("fix.txt", "Fixed")]), 1);
     expect(pulls()).toHaveLength(0);
 
     const log = memoryLog();
@@ -130,10 +85,10 @@ describe("pull requests", () => {
 
   it("a pull request POST whose response is lost is found, not opened twice", async () => {
     const deps = await githubDeps(fake);
-    await reconcile(labelled("d-1"), deps);
+    await reconcile(labelledIssue(fake, "d-1"), deps);
     fake.faults.dropResponse({ method: "POST", path: /\/pulls$/, times: 1 });
     const log = memoryLog();
-    await runOnce({ ...deps, log }, workerFor(deps, [writes("fix.txt", "Fixed")]));
+    await runAttempt({ ...deps, log }, cloneWorker(deps, clone, [writes("fix.txt", "Fixed")]), 1);
     expect(syncFailures(log)).toEqual([]);
     expect(pulls()).toHaveLength(1);
     expect(pullPosts()).toHaveLength(1);
@@ -144,15 +99,15 @@ describe("pull requests", () => {
     const deps = await githubDeps(fake);
     const maintainer = fake.state.user("maintainer");
     fake.state.mustRepo(REPO).permissions.set("maintainer", "write");
-    const worker = workerFor(deps, [writes("one.txt", "First pass"), writes("two.txt", "Second pass")]);
-    await reconcile(labelled("d-1"), deps);
-    await runOnce(deps, worker);
+    const worker = cloneWorker(deps, clone, [writes("one.txt", "First pass"), writes("two.txt", "Second pass")]);
+    await reconcile(labelledIssue(fake, "d-1"), deps);
+    await runAttempt(deps, worker, 1);
     const first = sh(bare, "rev-parse", "refs/heads/agent-router/task-1");
 
     const said = fake.state.addComment(REPO, 1, "/agent retry", "maintainer");
     const r = await reconcile({ kind: "comment", deliveryId: "c-1", issue: 1, comment: { id: said.id, body: said.body, author: { login: maintainer.login, id: maintainer.id, type: maintainer.type } } }, deps);
     expect(r.outcome).toMatchObject({ kind: "moved" });
-    await runOnce(deps, worker);
+    await runAttempt(deps, worker, 1);
 
     const second = sh(bare, "rev-parse", "refs/heads/agent-router/task-1");
     expect(sh(bare, "rev-parse", `${second}^`)).toBe(first);

@@ -9,6 +9,7 @@ import { NO_RESEND } from "./github-errors.ts";
 type IssuesApi = Pick<
   GitHub,
   | "getIssue"
+  | "issuesSince"
   | "createIssue"
   | "setIssueState"
   | "listComments"
@@ -25,6 +26,7 @@ type IssuesApi = Pick<
 
 const GET_ISSUE = "GET /repos/{owner}/{repo}/issues/{issue_number}";
 const CREATE_ISSUE = "POST /repos/{owner}/{repo}/issues";
+const LIST_ISSUES = "GET /repos/{owner}/{repo}/issues";
 const UPDATE_ISSUE = "PATCH /repos/{owner}/{repo}/issues/{issue_number}";
 const DELETE_COMMENT = "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}";
 const LIST_COMMENTS = "GET /repos/{owner}/{repo}/issues/{issue_number}/comments";
@@ -64,6 +66,11 @@ export function issuesApi(ctx: RepoContext): IssuesApi {
         octokit.request(CREATE_ISSUE, { owner, repo, title: input.title, body: input.body, ...(input.labels?.length ? { labels: input.labels } : {}), request: NO_RESEND }),
       );
       return toIssue(res.data);
+    },
+
+    async issuesSince(since) {
+      const issues = await guard(site(LIST_ISSUES), () => octokit.paginate(LIST_ISSUES, { owner, repo, state: "all", since, sort: "created", direction: "desc", per_page: PER_PAGE }));
+      return issues.map(toIssue).filter((i) => !i.isPullRequest);
     },
 
     async setIssueState(issue, state, reason) {

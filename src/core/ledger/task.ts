@@ -138,6 +138,11 @@ export const GitHubLinks = z
       .optional()
       .describe("Who opened the issue: a requester may not approve their own task unless approvals.allowSelf"),
     synced: z.number().int().nonnegative().optional().describe("History entries already shown on GitHub; fewer than the history means a sync is due"),
+    issueClaim: z
+      .object({ at: isoTime, by: z.string().min(1) })
+      .strict()
+      .optional()
+      .describe("A sync creating this child task's issue now: others leave it alone while the claim is fresh; gone once the issue is linked"),
   })
   .strict();
 export type GitHubLinks = z.infer<typeof GitHubLinks>;

@@ -63,6 +63,20 @@ export const issueRoutes: Record<string, RestHandler> = {
     return "answer" in found ? found.answer : { status: 200, body: issueJson(found.issue, ctx.repo, ctx.urls) };
   },
 
+  "GET /repos/{owner}/{repo}/issues": (ctx) => {
+    const state = ctx.query.get("state") ?? "open";
+    const since = ctx.query.get("since");
+    const sort = ctx.query.get("sort") ?? "created";
+    const asc = (ctx.query.get("direction") ?? "desc") === "asc";
+    const key = (i: FakeIssue) => Date.parse(sort === "updated" ? i.updated_at : i.created_at) * 1000 + i.number;
+    const issues = [...ctx.repo.issues.values()]
+      .filter((i) => !i.deleted && (state === "all" || i.state === state))
+      // `since`: updated at or after (GitHub's meaning), not created.
+      .filter((i) => since === null || Date.parse(i.updated_at) >= Date.parse(since))
+      .sort((a, b) => (asc ? key(a) - key(b) : key(b) - key(a)));
+    return paginate(ctx, issues.map((i) => issueJson(i, ctx.repo, ctx.urls)));
+  },
+
   "POST /repos/{owner}/{repo}/issues": (ctx) => {
     const body = ctx.body.body === undefined ? null : (ctx.body.body as string | null);
     const issue = ctx.state.createIssue(ctx.repo, { title: String(ctx.body.title), body, labels: labelNames(ctx.body.labels), user: ctx.state.viewer });

@@ -37,6 +37,7 @@ const EXAMPLES: Record<string, () => [string, unknown?]> = {
   "issues/get": () => [`${R}/issues/1`],
   "issues/update": () => [`${R}/issues/1`, { title: "parent!" }],
   "issues/create": () => [`${R}/issues`, { title: "new" }],
+  "issues/list-for-repo": () => [`${R}/issues?state=all&since=2026-01-01T00:00:00Z&sort=created&direction=desc&per_page=100`],
   "issues/list-comments": () => [`${R}/issues/1/comments?per_page=100`],
   "issues/create-comment": () => [`${R}/issues/1/comments`, { body: "x" }],
   "issues/get-comment": () => [`${R}/issues/comments/${ids.comment}`],

@@ -1,0 +1,90 @@
+import type { GitHub, GitHubIssue } from "../core/github-port.ts";
+import { findTask, replaceTask } from "../core/ledger/ledger.ts";
+import type { GitHubLinks } from "../core/ledger/task.ts";
+import { parseMarker, SINGLE_KEY } from "../core/sync/markers.ts";
+import type { SyncOp } from "../core/sync/plan-sync.ts";
+import type { ReconcileDeps } from "./app-deps.ts";
+import { mutateOptionsOf } from "./app-deps.ts";
+import { mutateLedger } from "./mutate-ledger.ts";
+
+/** How long a claim on creating a child's issue keeps other syncs away (a crashed creator's claim lapses). */
+export const ISSUE_CLAIM_MS = 10 * 60_000;
+/** Issues are looked for from this long before the claim (clocks of two machines differ a little). */
+const CLOCK_SLACK_MS = 60_000;
+
+type Claimed = { linked: number } | { busy: true } | { won: { at: string; by: string }; lapsed?: { at: string } };
+
+/** The child's issue: its number, and its database id when this sync made or found it (for linking it as a sub-issue). */
+export interface ChildIssue {
+  number: number;
+  id?: number;
+}
+
+/**
+ * A child task's issue, created once however many syncs (two replicas of the app, a webhook and a
+ * tick) plan it at the same moment: a claim in the ledger (compare-and-swap) lets one create it.
+ * The winner of a lapsed claim (its creator crashed, or lost the response) first looks for an
+ * issue with the child's marker made since then, and links that instead of making another.
+ * Returns the issue, or undefined when another sync is creating it now.
+ */
+export async function ensureChildIssue(deps: ReconcileDeps, api: GitHub, op: Extract<SyncOp, { kind: "create_child_issue" }>): Promise<ChildIssue | undefined> {
+  const claimed = await claim(deps, op.childTaskId);
+  if ("linked" in claimed) return { number: claimed.linked };
+  if ("busy" in claimed) return undefined;
+  const mine = (issues: readonly GitHubIssue[]): GitHubIssue | undefined => {
+    const found = issues.filter((i) => {
+      const m = parseMarker(i.body);
+      return m !== null && m.kind === "issue" && m.taskId === op.childTaskId && m.key === SINGLE_KEY;
+    });
+    return found.sort((a, b) => a.number - b.number)[0];
+  };
+  const since = (at: string): string => new Date(Date.parse(at) - CLOCK_SLACK_MS).toISOString();
+  if (claimed.lapsed) {
+    const earlier = mine(await api.issuesSince(since(claimed.lapsed.at)));
+    if (earlier) return earlier;
+  }
+  try {
+    return await api.createIssue({ title: op.title, body: op.body });
+  } catch (err) {
+    // The response may have been lost after GitHub made it.
+    const landed = mine(await api.issuesSince(since(claimed.won.at)));
+    if (landed) return landed;
+    await release(deps, op.childTaskId, claimed.won.by);
+    throw err;
+  }
+}
+
+async function claim(deps: ReconcileDeps, childId: number): Promise<Claimed> {
+  const now = deps.clock.now();
+  const by = `${deps.actor} ${Math.floor(deps.random() * 2 ** 48).toString(36)}`;
+  const r = await mutateLedger<Claimed>(
+    deps.store,
+    (snap) => {
+      const child = findTask(snap.ledger, childId);
+      const links: GitHubLinks = child?.github ?? {};
+      if (!child) return { ledger: snap.ledger, result: { busy: true }, summary: "" };
+      if (links.issue !== undefined) return { ledger: snap.ledger, result: { linked: links.issue }, summary: "" };
+      const held = links.issueClaim;
+      if (held && now.getTime() - Date.parse(held.at) < ISSUE_CLAIM_MS) return { ledger: snap.ledger, result: { busy: true }, summary: "" };
+      const won = { at: now.toISOString(), by };
+      const ledger = replaceTask(snap.ledger, { ...child, github: { ...links, issueClaim: won } });
+      return { ledger, result: { won, ...(held ? { lapsed: { at: held.at } } : {}) }, summary: `github: task ${childId} claims its issue` };
+    },
+    mutateOptionsOf(deps),
+  );
+  return r.result;
+}
+
+/** Gives the claim back after a create that failed, so the next sync tries at once rather than after the claim lapses. */
+async function release(deps: ReconcileDeps, childId: number, by: string): Promise<void> {
+  await mutateLedger(
+    deps.store,
+    (snap) => {
+      const child = findTask(snap.ledger, childId);
+      if (child?.github?.issueClaim?.by !== by) return { ledger: snap.ledger, result: undefined, summary: "" };
+      const { issueClaim: _released, ...links } = child.github;
+      return { ledger: replaceTask(snap.ledger, { ...child, github: links }), result: undefined, summary: `github: task ${childId} gives back its issue claim` };
+    },
+    mutateOptionsOf(deps),
+  ).catch(() => undefined); // a claim that stays lapses after ISSUE_CLAIM_MS
+}
