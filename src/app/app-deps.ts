@@ -38,6 +38,12 @@ export interface GitHubIo {
   runUrl?: string;
   /** How long the permission API may take before a command is refused (fail closed). */
   permissionTimeoutMs?: number;
+  /**
+   * The router's own account id (the Action's `github-actions[bot]`, the app's bot user): a comment
+   * with a router marker by anyone else is ignored, never taken for the router's. Unknown: every
+   * marked comment counts.
+   */
+  accountId?: number;
 }
 
 /** What reconcile needs beyond AppDeps: how to route, and the attempt key formula. */

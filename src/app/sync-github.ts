@@ -5,7 +5,7 @@ import type { Ledger } from "../core/ledger/ledger.ts";
 import { findTask } from "../core/ledger/ledger.ts";
 import type { GitHubLinks, Task, TaskStatus } from "../core/ledger/task.ts";
 import type { MarkerQuery } from "../core/sync/markers.ts";
-import { findMarked, SINGLE_KEY, taskMarker } from "../core/sync/markers.ts";
+import { findMarked, parseMarker, SINGLE_KEY, taskMarker } from "../core/sync/markers.ts";
 import { capComment, sanitizeOutbound } from "../core/sync/outbound.ts";
 import type { SyncObserved, SyncOp, SyncOptions } from "../core/sync/plan-sync.ts";
 import { planSync } from "../core/sync/plan-sync.ts";
@@ -61,7 +61,7 @@ export async function syncGitHub(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledg
     try {
       if (e.kind === "react") await gh.api.react({ comment: e.commentId }, e.content);
       else {
-        const marker = { taskId: e.taskId ?? 0, kind: "reply" as const, key: String(e.commentId) };
+        const marker = { taskId: e.taskId ?? 0, kind: "reply" as const, key: String(e.commentId), ...authorOf(gh.accountId) };
         await ensureComment(gh.api, e.issue, marker, `${taskMarker(marker)}\n${sanitizeOutbound(e.text, { maxChars: 60_000 })}`);
       }
     } catch (err) {
@@ -80,7 +80,7 @@ async function syncTask(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledger, task:
   const branch = taskBranch(task);
   const [observedIssue, comments, pull, branchHead] = await Promise.all([
     issue === undefined ? null : api.getIssue(issue),
-    issue === undefined ? [] : api.listComments(issue),
+    issue === undefined ? [] : api.listComments(issue).then((cs) => withoutForgedMarkers(cs, gh.accountId)),
     mayHaveCode ? api.findPull(branch) : null,
     mayHaveCode ? api.branchHead(branch) : null,
   ]);
@@ -124,7 +124,7 @@ async function syncTask(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledger, task:
     ops = planSync(task, ledger, observed, { ...options, ...(warning ? { warnings: [warning] } : {}) }).filter((op) => op.kind !== "set_project_status");
   }
   const pending = { value: false };
-  for (const op of ops) await perform(deps, api, op, { comments, patch, round, parentIssue: issue, pending });
+  for (const op of ops) await perform(deps, api, op, { comments, patch, round, parentIssue: issue, pending, accountId: gh.accountId });
   if (pull && task.github?.pr === undefined) patch.pr = pull.number;
   round.patches.set(task.id, { ...round.patches.get(task.id), ...patch, ...(pending.value ? {} : { synced: task.history.length }) });
 }
@@ -137,12 +137,13 @@ interface TaskRound {
   parentIssue: number | undefined;
   /** Set when something was left for another sync to finish: the task's `synced` then stays behind. */
   pending: { value: boolean };
+  accountId: number | undefined;
 }
 
-async function perform(deps: ReconcileDeps, api: GitHub, op: SyncOp, { comments, patch, round, parentIssue, pending }: TaskRound): Promise<void> {
+async function perform(deps: ReconcileDeps, api: GitHub, op: SyncOp, { comments, patch, round, parentIssue, pending, accountId }: TaskRound): Promise<void> {
   switch (op.kind) {
     case "create_comment":
-      patch.commentId = (await ensureComment(api, op.issue, { taskId: op.taskId, kind: "status", key: SINGLE_KEY }, op.body, comments)).id;
+      patch.commentId = (await ensureComment(api, op.issue, { taskId: op.taskId, kind: "status", key: SINGLE_KEY, ...authorOf(accountId) }, op.body, comments)).id;
       return;
     case "update_comment":
       return api.updateComment(op.commentId, op.body);
@@ -202,6 +203,17 @@ async function setProjectStatus(api: GitHub, op: Extract<SyncOp, { kind: "set_pr
   const r = await api.setProjectStatus({ owner: op.owner, number: op.number, field: op.field, issueNodeId: issue.nodeId, status: op.status });
   if (r.ok) patch.projectItemId = r.itemId;
   return r.ok ? undefined : r.warning;
+}
+
+const authorOf = (accountId: number | undefined): { authorId?: number } => (accountId === undefined ? {} : { authorId: accountId });
+
+/**
+ * The comments with a marker that the router's own account wrote, and every comment without one:
+ * anyone can start a comment with a marker, and one the router took for its own would be edited
+ * (or, when it may not, block the task's mirror). All of them when the account is not known.
+ */
+function withoutForgedMarkers(comments: GitHubComment[], accountId: number | undefined): GitHubComment[] {
+  return accountId === undefined ? comments : comments.filter((c) => c.author.id === accountId || parseMarker(c.body) === null);
 }
 
 /**
