@@ -34,6 +34,9 @@ export async function githubRequestRows(): Promise<string[]> {
     const deps: ReconcileDeps = { ...withRouting({ store, clock, backoff: { sleep: async () => undefined, random: () => 0.5 }, config: routing.config, traceId: `00-${"a".repeat(32)}-${"b".repeat(16)}-01`, actor: "router" }, routing), github: { api, serverUrl: "https://github.com" } };
     const issue = fake.state.addIssue("acme/widgets", { title: "Importer drops rows", body: "Rows after 1000 vanish.", labels: ["agent"], user: "octocat" });
     const author = fake.state.user("octocat");
+    const labeller = fake.state.user("maintainer");
+    fake.state.mustRepo("acme/widgets").permissions.set("maintainer", "write");
+    const maintainer = { login: labeller.login, id: labeller.id, type: labeller.type };
     const rows: string[] = [];
     const step = async (name: string, fn: () => Promise<unknown>): Promise<Count> => {
       const from = fake.requests.length;
@@ -43,7 +46,7 @@ export async function githubRequestRows(): Promise<string[]> {
       return c;
     };
     const total = fake.requests.length;
-    await step("issue labelled → task routed, tracking comment, label", () => reconcile({ kind: "issue", action: "labeled", deliveryId: "d1", label: "agent", issue: { number: issue.number, title: issue.title, body: issue.body ?? "", labels: ["agent"], author: { login: author.login, id: author.id, type: author.type } } }, deps));
+    await step("issue labelled → task routed, tracking comment, label", () => reconcile({ kind: "issue", action: "labeled", deliveryId: "d1", label: "agent", issue: { number: issue.number, title: issue.title, body: issue.body ?? "", labels: ["agent"], author: { login: author.login, id: author.id, type: author.type } }, sender: maintainer }, deps));
     await step("attempt claimed and started (sync: running, 👀)", async () => {
       await applyEvent(deps, 1, { type: "start", key: "k1", agent: "claude", leaseUntil: new Date(clock.now().getTime() + 3_600_000).toISOString() });
       await reconcile({ kind: "tick" }, deps);

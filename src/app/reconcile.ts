@@ -16,6 +16,7 @@ import { contextOf, logOf, mutateOptionsOf, redactOf } from "./app-deps.ts";
 import type { Redact } from "../core/secrets/redact.ts";
 import { redactDeep } from "../core/secrets/redact.ts";
 import { commentWantsPermission } from "../core/reconcile/apply-comment.ts";
+import { issueWantsPermission } from "../core/reconcile/apply-trigger.ts";
 import { checkCommenter } from "./check-commenter.ts";
 import { planTaskBundle } from "./build-context.ts";
 import { mutateLedger } from "./mutate-ledger.ts";
@@ -118,7 +119,9 @@ export async function reconcile(received: Trigger, deps: ReconcileDeps, opts: Re
   // plan leaves new; a task created in a retried write may get another id and is routed next time.
   const snapshot = await deps.store.read();
   // A comment that could steer a task: who wrote it may (write access or above), asked only then.
-  const commenter = trigger.kind === "comment" && deps.github && commentWantsPermission(snapshot.ledger, trigger, deps.config.github.commandPrefix) ? await checkCommenter(deps.github.api, trigger.comment.author.login, deps.github.permissionTimeoutMs) : undefined;
+  // So may whoever opened or labelled an issue that would become a task.
+  const asking = trigger.kind === "comment" && commentWantsPermission(snapshot.ledger, trigger, deps.config.github.commandPrefix) ? trigger.comment.author : trigger.kind === "issue" && issueWantsPermission(snapshot.ledger, trigger, deps.config) ? trigger.sender : undefined;
+  const commenter = asking && deps.github ? await checkCommenter(deps.github.api, asking.login, deps.github.permissionTimeoutMs) : undefined;
   // Only a trigger that routes needs the preview (which tasks the plan leaves new); serve's hot
   // loop otherwise plans once.
   const routing = routesNewTasks(trigger) || (trigger.kind === "cli" && trigger.command.verb === "route");

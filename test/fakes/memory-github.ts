@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { setImmediate as yieldTurn } from "node:timers/promises";
 import { RouterError } from "../../src/core/errors.ts";
-import type { BranchFile, CommitOutcome, FileChange, GitHub } from "../../src/core/github-port.ts";
+import type { BranchFile, CommitOutcome, FileChange, GitHub, GitHubPermission } from "../../src/core/github-port.ts";
 
 export type LedgerMethod = "defaultBranch" | "readFile" | "commitFiles" | "createBranch" | "branchHead" | "listBranches";
 
@@ -196,7 +196,9 @@ export class MemoryGitHub implements GitHub {
   findPull = notImplemented("findPull");
   createPull = notImplemented("createPull");
   updatePull = notImplemented("updatePull");
-  permission = notImplemented("permission");
+  /** Collaborator permissions by login (anyone else has none). */
+  readonly permissions = new Map<string, GitHubPermission>();
+  permission = async (login: string): Promise<GitHubPermission> => this.permissions.get(login) ?? "none";
   setProjectStatus = notImplemented("setProjectStatus");
 }
 

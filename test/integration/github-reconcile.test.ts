@@ -40,7 +40,7 @@ function labelledIssue(deliveryId: string): IssueEvent {
   const author = person("octocat", "read");
   const issues = fake.state.mustRepo(REPO).issues;
   const issue = issues.get(1) ?? fake.state.addIssue(REPO, { title: "Importer drops rows", body: "Rows after 1000 vanish.", labels: ["agent"], user: "octocat" });
-  return { kind: "issue", action: "labeled", deliveryId, label: "agent", issue: { number: issue.number, title: issue.title, body: issue.body ?? "", labels: ["agent"], author } };
+  return { kind: "issue", action: "labeled", deliveryId, label: "agent", issue: { number: issue.number, title: issue.title, body: issue.body ?? "", labels: ["agent"], author }, sender: person("maintainer", "write") };
 }
 
 const comments = () => [...fake.state.mustRepo(REPO).comments.values()];

@@ -11,7 +11,7 @@ import type { ReconcileDeps, WorkerIo } from "../../src/app/app-deps.ts";
 import { silentLog } from "../../src/app/app-deps.ts";
 import { reconcile } from "../../src/app/reconcile.ts";
 import type { Clock } from "../../src/core/ports.ts";
-import type { IssueEvent } from "../../src/core/reconcile/trigger.ts";
+import type { GitHubUser, IssueEvent } from "../../src/core/reconcile/trigger.ts";
 import type { FakeGitHub } from "../fakes/fake-github/index.ts";
 import type { RunFn } from "../fakes/fake-agent-runner.ts";
 import { FakeAgentRunner, handoffRun } from "../fakes/fake-agent-runner.ts";
@@ -51,11 +51,18 @@ export function cloneWorker(deps: ReconcileDeps, clone: string, steps: RunFn[]):
   };
 }
 
-/** The `labeled` delivery of issue #1 (made on first use), opened by octocat. */
+/** A person with write access to the repository (who labels issues). */
+export function maintainerOf(fake: FakeGitHub): GitHubUser {
+  const u = fake.state.user("maintainer");
+  fake.state.mustRepo(REPO).permissions.set("maintainer", "write");
+  return { login: u.login, id: u.id, type: u.type };
+}
+
+/** The `labeled` delivery of issue #1 (made on first use), opened by octocat and labelled by a maintainer. */
 export function labelledIssue(fake: FakeGitHub, deliveryId: string): IssueEvent {
   const author = fake.state.user("octocat");
   const issue = fake.state.mustRepo(REPO).issues.get(1) ?? fake.state.addIssue(REPO, { title: "Importer drops rows", body: "Rows after 1000 vanish.", labels: ["agent"], user: "octocat" });
-  return { kind: "issue", action: "labeled", deliveryId, label: "agent", issue: { number: issue.number, title: issue.title, body: issue.body ?? "", labels: ["agent"], author: { login: author.login, id: author.id, type: author.type } } };
+  return { kind: "issue", action: "labeled", deliveryId, label: "agent", issue: { number: issue.number, title: issue.title, body: issue.body ?? "", labels: ["agent"], author: { login: author.login, id: author.id, type: author.type } }, sender: maintainerOf(fake) };
 }
 
 /** One attempt of a task: claimed by a CLI `run`, performed by the worker, recorded and mirrored. */

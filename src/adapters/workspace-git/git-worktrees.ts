@@ -135,7 +135,9 @@ export function gitWorktrees(root: string, opts: GitWorktreesOptions = {}): Work
   async function followRemote(taskId: number, remote: string): Promise<void> {
     const branch = branchOf(taskId);
     const mirror = `refs/agent-router/remotes/${branch}`;
-    const fetched = await runGit(root, [...NO_HOOKS, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, `+refs/heads/${branch}:${mirror}`]);
+    // The mirror is dropped first, so the fetch needs no forced refspec whatever the remote holds.
+    await runGit(root, ["update-ref", "-d", mirror]);
+    const fetched = await runGit(root, [...NO_HOOKS, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, `refs/heads/${branch}:${mirror}`]);
     if (fetched.code !== 0) {
       if (/couldn't find remote ref/i.test(fetched.stderr)) return; // the first attempt: nothing pushed yet
       throw new RouterError("E_GIT", `could not fetch ${branch} from ${remote}: ${fetched.stderr.trim()}`, { taskId, remote, stderr: fetched.stderr }, { fix: `Check that \`git fetch ${remote}\` works here (network, credentials), then retry the task.` });

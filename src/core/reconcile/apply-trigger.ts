@@ -4,7 +4,10 @@ import { isTerminal } from "../ledger/task.ts";
 import { applyComment } from "./apply-comment.ts";
 import type { Draft } from "./draft.ts";
 import type { ReconcileInput, TriggerOutcome } from "./reconcile-types.ts";
-import type { Trigger } from "./trigger.ts";
+import type { IssueEvent, Trigger } from "./trigger.ts";
+import type { MainConfig } from "../config/main-config.ts";
+import { authorizeCommenter } from "../commands/authorize.ts";
+import type { Ledger } from "../ledger/ledger.ts";
 
 /** The trigger's own change to the ledger. */
 export function applyTrigger(d: Draft, input: ReconcileInput): TriggerOutcome {
@@ -46,7 +49,16 @@ export function applyTrigger(d: Draft, input: ReconcileInput): TriggerOutcome {
   return { kind: "none" };
 }
 
-/** A labelled issue becomes a task (once per issue); closing the issue cancels its live task. */
+/** An issue event that would make a task (the sender's permission is then asked for first). */
+export function issueWantsPermission(ledger: Ledger, t: IssueEvent, config: MainConfig): boolean {
+  return issueWantsTask(t, config.github.triggerLabel) && !ledger.tasks.some((task) => task.source.kind === "issue" && task.source.issue === t.issue.number && task.parentId === undefined);
+}
+
+function issueWantsTask(t: IssueEvent, label: string): boolean {
+  return (t.action === "opened" || t.action === "labeled" || t.action === "reopened") && t.issue.labels.includes(label);
+}
+
+/** A labelled issue becomes a task (once per issue, for a sender with write access); closing the issue cancels its live task. */
 function applyIssue(d: Draft, input: ReconcileInput, t: Extract<Trigger, { kind: "issue" }>): TriggerOutcome {
   const existing = d.ledger.tasks.filter((task) => task.source.kind === "issue" && task.source.issue === t.issue.number && task.parentId === undefined);
   const live = existing.find((task) => !isTerminal(task.status));
@@ -55,9 +67,10 @@ function applyIssue(d: Draft, input: ReconcileInput, t: Extract<Trigger, { kind:
     if (!live) return { kind: "ignored", why: `no live task for issue #${t.issue.number}` };
     return d.move(live.id, { type: "cancel", reason: `issue #${t.issue.number} was closed` }, `task ${live.id} cancelled: issue closed`);
   }
-  const wanted = (t.action === "opened" || t.action === "labeled" || t.action === "reopened") && t.issue.labels.includes(label);
-  if (!wanted) return { kind: "ignored", why: `issue #${t.issue.number} ${t.action} without the "${label}" label` };
+  if (!issueWantsTask(t, label)) return { kind: "ignored", why: `issue #${t.issue.number} ${t.action} without the "${label}" label` };
   if (existing.length > 0) return { kind: "ignored", why: `issue #${t.issue.number} already has task ${existing.at(-1)!.id}` };
+  const auth = authorizeCommenter(t.sender, input.commenter, input.config, "start a task");
+  if (!auth.ok) return { kind: "refused", why: `no task for issue #${t.issue.number}: ${auth.why}` };
   const agentLabel = t.issue.labels.find((l) => l.startsWith("agent:"))?.slice("agent:".length);
   const added = addTask(
     d.ledger,

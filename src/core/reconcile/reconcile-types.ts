@@ -35,7 +35,10 @@ export interface ReconcileInput {
   /** The attempt's idempotency key: one formula, sha256(taskId|attempt) in production. */
   keyFor: (taskId: number, attempt: number) => string;
   random: () => number;
-  /** A comment trigger: the commenter's permission as GitHub answered (absent: not checked, which refuses). */
+  /**
+   * The permission of whoever the trigger's change needs authorised, as GitHub answered: the commenter
+   * of a command, the sender of an issue event that would make a task (absent: not checked, which refuses).
+   */
   commenter?: CommenterCheck;
 }
 

@@ -22,6 +22,12 @@ export interface IssueEvent {
   /** The webhook delivery id, for dedupe. */
   deliveryId?: string;
   issue: { number: number; title: string; body: string; labels: string[]; author: GitHubUser };
+  /**
+   * Who did it (opened, labelled, closed). A task is made only for a sender with write access: an
+   * issue form can put the trigger label on anyone's new issue, and a stranger must not spend the
+   * maintainers' money.
+   */
+  sender: GitHubUser;
   /** The label added or removed, for labeled / unlabeled. */
   label?: string;
 }

@@ -7,6 +7,8 @@ import type { ReconcileOptions, ReconcileResult } from "../../../src/app/reconci
 import { reconcile } from "../../../src/app/reconcile.ts";
 import type { Profile } from "../../../src/core/config/profile.ts";
 import type { IssueEvent, Trigger } from "../../../src/core/reconcile/trigger.ts";
+import type { GitHubPermission } from "../../../src/core/github-port.ts";
+import { MemoryGitHub } from "../../fakes/memory-github.ts";
 import type { Script } from "../../fakes/fake-agent-runner.ts";
 import { failedRun, handoffRun } from "../../fakes/fake-agent-runner.ts";
 import { InstrumentedLedgerStore } from "../../fakes/instrumented-ledger-store.ts";
@@ -36,7 +38,8 @@ async function harness(scripts: Record<string, Script> = {}, config: Record<stri
 }
 
 const cli = (command: Extract<Trigger, { kind: "cli" }>["command"]): Trigger => ({ kind: "cli", command });
-const issue = (action: IssueEvent["action"], deliveryId: string | undefined, labels = ["agent"], n = 12): IssueEvent => ({ kind: "issue", action, ...(deliveryId ? { deliveryId } : {}), issue: { number: n, title: "Importer drops rows", body: "Rows after 1000 vanish.", labels, author: { login: "octocat", id: 583231, type: "User" } } });
+const OCTOCAT = { login: "octocat", id: 583231, type: "User" };
+const issue = (action: IssueEvent["action"], deliveryId: string | undefined, labels = ["agent"], n = 12): IssueEvent => ({ kind: "issue", action, ...(deliveryId ? { deliveryId } : {}), issue: { number: n, title: "Importer drops rows", body: "Rows after 1000 vanish.", labels, author: OCTOCAT }, sender: OCTOCAT });
 
 describe("reconcile: cli verbs", () => {
   it("add creates the task in one commit and does not route it (the CLI routes when asked)", async () => {
@@ -200,8 +203,17 @@ describe("reconcile: cli verbs", () => {
 });
 
 describe("reconcile: issue events", () => {
-  it("a labelled issue opened becomes one routed task; the replayed delivery is a duplicate that writes nothing", async () => {
+  /** A harness whose GitHub answers the permission API only (its sync fails, which reconcile logs and outlives). */
+  async function withGitHub(permission: GitHubPermission = "write") {
     const h = await harness();
+    const api = new MemoryGitHub();
+    api.permissions.set("octocat", permission);
+    const deps: ReconcileDeps = { ...h.deps, github: { api, serverUrl: "https://github.com" } };
+    return { ...h, once: (t: Trigger) => h.once(t, {}, deps) };
+  }
+
+  it("a labelled issue opened becomes one routed task; the replayed delivery is a duplicate that writes nothing", async () => {
+    const h = await withGitHub();
     const r = await h.once(issue("opened", "d-1"));
     expect(r.outcome).toMatchObject({ kind: "created", task: { id: 1, source: { kind: "issue", issue: 12 } } });
     const t = await h.task(1);
@@ -220,7 +232,7 @@ describe("reconcile: issue events", () => {
   });
 
   it("closing the issue cancels its live task", async () => {
-    const h = await harness();
+    const h = await withGitHub();
     await h.once(issue("opened", "d-1"));
     const r = await h.once(issue("closed", "d-2"));
     expect(r.outcome).toEqual({ kind: "moved", taskId: 1, event: "cancel", from: "routed", to: "cancelled" });
@@ -234,6 +246,15 @@ describe("reconcile: issue events", () => {
     expect(r.written).toBe(false);
     expect(h.store.writes).toBe(0);
     expect(await h.tasks()).toEqual([]);
+  });
+
+  it("a sender without write access, or with no GitHub to ask, makes no task and writes nothing", async () => {
+    const reader = await withGitHub("read");
+    expect((await reader.once(issue("opened", "d-1"))).outcome).toMatchObject({ kind: "refused", why: expect.stringContaining("octocat has read access") });
+    expect(reader.store.writes).toBe(0);
+    const offline = await harness();
+    expect((await offline.once(issue("opened", "d-1"))).outcome).toMatchObject({ kind: "refused", why: expect.stringContaining("was not checked") });
+    expect(offline.store.writes).toBe(0);
   });
 });
 

@@ -26,7 +26,8 @@ function input(ledger: Ledger, over: Partial<ReconcileInput>): ReconcileInput {
 
 /** Issue #7's task after `events`: one ledger per interesting status. */
 function ledgerAfter(events: TaskEvent[]): Ledger {
-  const opened = planReconcile(input(emptyLedger(), { trigger: { kind: "issue", action: "opened", issue: { number: 7, title: "t", body: "b", labels: ["agent"], author: { login: "octocat", id: 1, type: "User" } } } })).ledger;
+  const octocat = { login: "octocat", id: 1, type: "User" };
+  const opened = planReconcile(input(emptyLedger(), { trigger: { kind: "issue", action: "opened", issue: { number: 7, title: "t", body: "b", labels: ["agent"], author: octocat }, sender: octocat }, commenter: { permission: "write" } })).ledger;
   let l = opened;
   for (const e of events) l = replaceTask(l, transition(findTask(l, 1)!, e, ctxAt(0)).task);
   return l;

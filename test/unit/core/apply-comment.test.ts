@@ -31,13 +31,13 @@ function input(ledger: Ledger, over: Partial<ReconcileInput> = {}, minute = 1): 
   return { ledger, trigger: { kind: "tick" }, ctx: ctxAt(minute, "router"), config: CONFIG, profiles: PROFILES, routes: new Map(), results: [], orphans: [], claim: { limit: 0, busy: new Set() }, reviews: { limit: 0, busy: new Set() }, keyFor: (id, n) => `k${id}.${n}`, random: () => 0.5, ...over };
 }
 
-const opened = (labels = ["agent"]): IssueEvent => ({ kind: "issue", action: "opened", deliveryId: "open-1", issue: { number: 7, title: "Fix the importer", body: "it breaks", labels, author: REQUESTER } });
+const opened = (labels = ["agent"]): IssueEvent => ({ kind: "issue", action: "opened", deliveryId: "open-1", issue: { number: 7, title: "Fix the importer", body: "it breaks", labels, author: REQUESTER }, sender: REQUESTER });
 let commentIds = 100;
 const comment = (body: string, author: GitHubUser = MAINTAINER, over: Partial<CommentEvent> = {}): CommentEvent => ({ kind: "comment", deliveryId: `c-${++commentIds}`, issue: 7, comment: { id: commentIds, body, author }, ...over });
 
 /** Issue #7 opened by the requester, as task 1, then `events`. */
 function issueTask(events: TaskEvent[] = []): Ledger {
-  let l = planReconcile(input(emptyLedger(), { trigger: opened() }, 0)).ledger;
+  let l = planReconcile(input(emptyLedger(), { trigger: opened(), commenter: WRITE }, 0)).ledger;
   for (const e of events) l = replaceTask(l, transition(findTask(l, 1)!, e, ctxAt(0)).task);
   return l;
 }

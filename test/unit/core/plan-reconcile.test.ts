@@ -285,24 +285,26 @@ describe("planReconcile: reviews", () => {
 });
 
 describe("planReconcile: issues and delivery dedupe", () => {
-  const opened = (deliveryId: string, n = 7, labels = ["agent"]): IssueEvent => ({ kind: "issue", action: "opened", deliveryId, issue: { number: n, title: "Fix the importer", body: "it breaks", labels, author: { login: "octocat", id: 583231, type: "User" } } });
+  const OCTOCAT = { login: "octocat", id: 583231, type: "User" };
+  const WRITER: Pick<ReconcileInput, "commenter"> = { commenter: { permission: "write" } };
+  const opened = (deliveryId: string, n = 7, labels = ["agent"]): IssueEvent => ({ kind: "issue", action: "opened", deliveryId, issue: { number: n, title: "Fix the importer", body: "it breaks", labels, author: OCTOCAT }, sender: OCTOCAT });
 
   it("records a delivery once; the same delivery again is a duplicate that changes nothing", () => {
-    const first = planReconcile(input(emptyLedger(), { trigger: opened("d-1") }));
+    const first = planReconcile(input(emptyLedger(), { ...WRITER, trigger: opened("d-1") }));
     expect(first.outcome).toMatchObject({ kind: "created", task: { id: 1, source: { kind: "issue", issue: 7 } } });
     expect(first.ledger.deliveries).toEqual([{ id: "d-1", at: ctxAt(0).now }]);
-    const replay = planReconcile(input(first.ledger, { trigger: opened("d-1") }, 1));
+    const replay = planReconcile(input(first.ledger, { ...WRITER, trigger: opened("d-1") }, 1));
     expect(replay.outcome).toEqual({ kind: "duplicate", deliveryId: "d-1" });
     expect(replay.ledger).toBe(first.ledger);
     expect(replay.lines).toEqual([]);
     // A new delivery for the same issue makes no second task; being ignored, it is not remembered either,
     // so it writes nothing (a redelivery is ignored again).
-    const again = planReconcile(input(first.ledger, { trigger: opened("d-2") }, 1));
+    const again = planReconcile(input(first.ledger, { ...WRITER, trigger: opened("d-2") }, 1));
     expect(again.outcome).toEqual({ kind: "ignored", why: "issue #7 already has task 1" });
     expect(again.ledger).toBe(first.ledger);
     expect(again.lines).toEqual([]);
     // A delivery that changes something is remembered.
-    const closed = planReconcile(input(first.ledger, { trigger: { ...opened("d-3"), action: "closed" } }, 1));
+    const closed = planReconcile(input(first.ledger, { ...WRITER, trigger: { ...opened("d-3"), action: "closed" } }, 1));
     expect(closed.ledger.deliveries.map((d) => d.id)).toEqual(["d-1", "d-3"]);
   });
 
@@ -311,18 +313,32 @@ describe("planReconcile: issues and delivery dedupe", () => {
     const now = Date.parse(ctxAt(0).now);
     const at = (ms: number): string => new Date(ms).toISOString();
     const ledger: Ledger = { ...emptyLedger(), deliveries: [{ id: "old", at: at(now - 7 * day - 1) }, { id: "edge", at: at(now - 7 * day) }, { id: "recent", at: at(now - day) }] };
-    const plan = planReconcile(input(ledger, { trigger: opened("new") }));
+    const plan = planReconcile(input(ledger, { ...WRITER, trigger: opened("new") }));
     expect(plan.outcome).toMatchObject({ kind: "created" });
     expect(plan.ledger.deliveries.map((d) => d.id)).toEqual(["edge", "recent", "new"]);
     // A replay of a forgotten delivery is handled again (it is past any redelivery window).
-    expect(planReconcile(input(plan.ledger, { trigger: opened("old", 8) })).outcome).toMatchObject({ kind: "created" });
+    expect(planReconcile(input(plan.ledger, { ...WRITER, trigger: opened("old", 8) })).outcome).toMatchObject({ kind: "created" });
   });
 
   it("closing the issue cancels its live task; an issue without the trigger label is ignored", () => {
-    const created = planReconcile(input(emptyLedger(), { trigger: opened("d-1", 7, ["agent", "agent:codex"]) })).ledger;
+    const created = planReconcile(input(emptyLedger(), { ...WRITER, trigger: opened("d-1", 7, ["agent", "agent:codex"]) })).ledger;
     expect(task(created, 1).hint).toEqual({ agent: "codex" });
-    const closed = planReconcile(input(created, { trigger: { ...opened("d-2"), action: "closed" } }));
+    const closed = planReconcile(input(created, { ...WRITER, trigger: { ...opened("d-2"), action: "closed" } }));
     expect(closed.outcome).toEqual({ kind: "moved", taskId: 1, event: "cancel", from: "new", to: "cancelled" });
-    expect(planReconcile(input(emptyLedger(), { trigger: opened("d-3", 8, ["bug"]) })).outcome).toEqual({ kind: "ignored", why: 'issue #8 opened without the "agent" label' });
+    expect(planReconcile(input(emptyLedger(), { ...WRITER, trigger: opened("d-3", 8, ["bug"]) })).outcome).toEqual({ kind: "ignored", why: 'issue #8 opened without the "agent" label' });
+  });
+
+  it("makes a task only for a sender with write access: a reader, an unchecked sender and a bot are refused and nothing is recorded", () => {
+    const reader = planReconcile(input(emptyLedger(), { trigger: opened("d-1"), commenter: { permission: "read" } }));
+    expect(reader.outcome).toEqual({ kind: "refused", why: "no task for issue #7: octocat has read access; starting a task needs write access or above" });
+    expect(reader.ledger.tasks).toEqual([]);
+    expect(reader.ledger.deliveries).toEqual([]);
+    expect(planReconcile(input(emptyLedger(), { trigger: opened("d-2") })).outcome).toMatchObject({ kind: "refused", why: expect.stringContaining("was not checked") });
+    expect(planReconcile(input(emptyLedger(), { trigger: opened("d-3"), commenter: { error: "timeout" } })).outcome).toMatchObject({ kind: "refused" });
+    const bot = { login: "deps[bot]", id: 49699333, type: "Bot" };
+    expect(planReconcile(input(emptyLedger(), { ...WRITER, trigger: { ...opened("d-4"), sender: bot } })).outcome).toMatchObject({ kind: "refused", why: expect.stringContaining("may start a task") });
+    // The sender counts, not the author: a maintainer labelling a stranger's issue makes the task.
+    const stranger = { login: "stranger", id: 9, type: "User" };
+    expect(planReconcile(input(emptyLedger(), { ...WRITER, trigger: { ...opened("d-5"), issue: { ...opened("d-5").issue, author: stranger } } })).outcome).toMatchObject({ kind: "created" });
   });
 });
