@@ -75,6 +75,11 @@ export interface WorkerIo {
   timer: Timer;
   /** Old run folders are pruned after each attempt, when given. */
   runFolders?: RunFolders;
+  /**
+   * A worker whose token cannot write the ledger (the Action's worker job, which runs the agent with
+   * a read-only token): it sends no heartbeats, and its claim's lease is made to cover the whole run.
+   */
+  readOnly?: boolean;
 }
 
 export function contextOf(deps: AppDeps): TransitionContext {

@@ -38,10 +38,12 @@ export async function performAttempt(deps: AppDeps, io: WorkerIo, work: { taskId
   if (signal?.aborted) controller.abort();
   // Why the lease keeper stopped the agent (claim lost, lease about to lapse): its partial work never lands.
   let lostWhy: string | undefined;
-  const lease = new LeaseKeeper(deps, id, key, held.leaseUntil, io.timer, (why) => {
-    lostWhy = why;
-    controller.abort();
-  });
+  const lease = io.readOnly
+    ? null
+    : new LeaseKeeper(deps, id, key, held.leaseUntil, io.timer, (why) => {
+        lostWhy = why;
+        controller.abort();
+      });
   let prepared = false;
   try {
     if (controller.signal.aborted) return released(id, key, signal);
@@ -59,7 +61,7 @@ export async function performAttempt(deps: AppDeps, io: WorkerIo, work: { taskId
       run = { ...repair, record: sumRuns(run.record, repair.record) };
       handoff = readHandoff(run.handoffText, run.record.finalText);
     }
-    lease.stop();
+    lease?.stop();
     if (signal?.aborted) return released(id, key, signal);
     // Work of an attempt that is no longer current (cancelled, taken over) never lands on the branch;
     // its result is still handed back and recorded as stale.
@@ -77,7 +79,8 @@ export async function performAttempt(deps: AppDeps, io: WorkerIo, work: { taskId
     const summary = handoff.ok ? handoff.handoff.summary : run.record.ok ? "no valid handoff" : (run.record.failure ?? "failed");
     const committed = await io.workspaces.commit(id, key, `agent-router: task ${id}, attempt by ${held.agent}\n\n${redactOf(deps)(summary.slice(0, 2000))}\n\nAgent-Router-Attempt: ${key}`);
     if (committed && "conflict" in committed) return { kind: "router_error", taskId: id, key, message: `the branch of task ${id} moved while this attempt ran; its work was not committed` };
-    if (committed && io.workspaces.publish) {
+    // A read-only worker hands its branch on (exportBranch) instead: its token cannot push.
+    if (committed && io.workspaces.publish && !io.readOnly) {
       const pushed = await io.workspaces.publish(id);
       if ("conflict" in pushed) return { kind: "router_error", taskId: id, key, message: `the branch of task ${id} moved on the remote while this attempt ran; its work was not pushed` };
     }
@@ -90,7 +93,7 @@ export async function performAttempt(deps: AppDeps, io: WorkerIo, work: { taskId
     log.error("router error during the attempt", { error: message });
     return { kind: "router_error", taskId: id, key, message };
   } finally {
-    lease.stop();
+    lease?.stop();
     signal?.removeEventListener("abort", onOuterAbort);
     if (prepared) await io.workspaces.remove(id, key).catch((err: unknown) => log.warn("could not remove the attempt's worktree", { error: String(err) }));
     await io.runFolders?.prune(id, deps.config.execution.keepRuns).catch((err: unknown) => log.warn("could not prune run folders", { error: String(err) }));

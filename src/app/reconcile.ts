@@ -172,7 +172,9 @@ async function mirrorToGitHub(deps: ReconcileDeps, gh: GitHubIo, p: ReconcilePla
   const behind = p.ledger.tasks.filter((t) => !changed.has(t.id) && needsSync(t)).slice(0, SYNC_REPAIRS_PER_RUN).map((t) => t.id);
   const ids = [...changed].filter((id) => { const t = findTask(p.ledger, id); return t !== undefined && needsSync(t); }).concat(behind);
   const round = await syncGitHub(deps, gh, p.ledger, ids, p.effects, dryRun);
-  if (dryRun || round.patches.size === 0) return round.plan;
+  const synced = `github: synced ${[...round.patches.keys()].map((id) => `#${id}`).join(", ")}`;
+  if (dryRun) return round.patches.size === 0 ? round.plan : [...round.plan, `would write the ledger commit "${synced}"`];
+  if (round.patches.size === 0) return round.plan;
   await mutateLedger(
     deps.store,
     (snap) => {
@@ -184,7 +186,7 @@ async function mirrorToGitHub(deps: ReconcileDeps, gh: GitHubIo, p: ReconcilePla
         // A linked issue ends the claim on creating it.
         ledger = replaceTask(ledger, { ...t, github: github.issue === undefined && issueClaim ? { ...github, issueClaim } : github });
       }
-      return { ledger, result: undefined, summary: `github: synced ${[...round.patches.keys()].map((id) => `#${id}`).join(", ")}` };
+      return { ledger, result: undefined, summary: synced };
     },
     mutateOptionsOf(deps),
   );

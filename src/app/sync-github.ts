@@ -113,6 +113,8 @@ async function syncTask(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledger, task:
   let ops = planSync(task, ledger, observed, options);
   if (dryRun) {
     round.plan.push(...ops.map((op) => `would ${describeOp(op)}`));
+    // The real run writes back how much of the history GitHub shows, even when nothing else changed.
+    round.patches.set(task.id, { ...round.patches.get(task.id), synced: task.history.length });
     return;
   }
   const patch: Partial<GitHubLinks> = {};

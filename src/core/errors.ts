@@ -28,6 +28,10 @@ export const errorCatalog = {
     retryable: false,
     fix: "The ledger branch existed and was deleted; nothing was written. Restore it (GitHub: \"Restore branch\" on the branches page, or `git push origin SHA:refs/heads/BRANCH` from a clone that has it: the branch does not exist, so nothing is overwritten). To start an empty ledger on purpose, create the branch from the default branch the same way (`git push origin main:refs/heads/BRANCH`).",
   },
+  E_EVENT_INVALID: {
+    retryable: false,
+    fix: "The event payload is not what GitHub sends for this event; nothing was done. Check the field named in the message (for workflow_dispatch, the inputs task, attempt and key), or the proxy or test that produced the payload.",
+  },
   E_INTERNAL: { retryable: false, fix: "This is a bug in agent-router; please report it with the stack trace." },
 } as const satisfies Record<string, { retryable: boolean; fix: string }>;
 

@@ -138,4 +138,12 @@ export interface GitHub {
   // Projects v2
   /** Adds the issue to the project (idempotent) and sets its single-select status field to `status`, resolved by name. */
   setProjectStatus(input: { owner: string; number: number; field: string; issueNodeId: string; status: string }): Promise<ProjectStatusOutcome>;
+
+  // Actions
+  /**
+   * Starts a run of a `workflow_dispatch` workflow (file name or id) at `ref` with string inputs (at
+   * most 25). Sent once, never re-sent: a second run would perform the same attempt twice. The run's
+   * page when GitHub says (`return_run_details`), else null.
+   */
+  dispatchWorkflow(input: { workflow: string; ref: string; inputs: Record<string, string> }): Promise<{ runUrl: string | null }>;
 }

@@ -156,6 +156,16 @@ export interface Workspaces {
    * attempt landed there first). Absent where there is no remote to push to (the local CLI).
    */
   publish?(taskId: number): Promise<{ pushed: string } | { conflict: true }>;
+  /**
+   * Writes the task branch's commits that the remote lacks into a git bundle at `file` (a read-only
+   * worker hands its work on this way); the branch head, or null when the task has no branch.
+   */
+  exportBranch?(taskId: number, file: string): Promise<string | null>;
+  /**
+   * Makes the local task branch `head`, read from a bundle `exportBranch` wrote: created, or moved
+   * forward from what it was (never backward or sideways). `conflict` when it cannot be.
+   */
+  importBranch?(taskId: number, file: string, head: string): Promise<{ imported: string } | { conflict: true }>;
 }
 
 /** Per-run folders (HOME, bundle, handoff file) under `.git/agent-router/runs`. */

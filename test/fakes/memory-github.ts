@@ -182,6 +182,7 @@ export class MemoryGitHub implements GitHub {
   getIssue = notImplemented("getIssue");
   createIssue = notImplemented("createIssue");
   issuesSince = notImplemented("issuesSince");
+  dispatchWorkflow = notImplemented("dispatchWorkflow");
   setIssueState = notImplemented("setIssueState");
   listComments = notImplemented("listComments");
   createComment = notImplemented("createComment");

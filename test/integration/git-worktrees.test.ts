@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { isRouterError } from "../../src/core/errors.ts";
 import { gitWorktrees, worktreeName } from "../../src/adapters/workspace-git/git-worktrees.ts";
-import { makeRemoteWithClones, makeRepo, removeTempDirs, sh } from "../support/git-repo.ts";
+import { makeRemoteWithClones, makeRepo, removeTempDirs, sh, tempDir } from "../support/git-repo.ts";
 
 afterEach(removeTempDirs);
 
@@ -317,5 +317,47 @@ describe("gitWorktrees with a remote (workers in fresh checkouts)", () => {
     await ws.publish!(1);
     expect(sh(bare, "rev-parse", `${BRANCH}^`)).toBe(first);
     expect(sh(bare, "rev-parse", BRANCH)).toBe(second);
+  });
+});
+
+describe("gitWorktrees: a read-only worker's branch travels as a bundle", () => {
+  it("the worker bundles only what the remote lacks; the recorder imports it and pushes it", async () => {
+    const { bare, clones } = makeRemoteWithClones(2);
+    const [worker, recorder] = [gitWorktrees(clones[0]!, { remote: "origin" }), gitWorktrees(clones[1]!, { remote: "origin" })];
+    // An earlier attempt already pushed the branch.
+    const a = await worker.prepare(1, "a-1");
+    writeFileSync(join(a.path, "one.txt"), "one\n");
+    const first = committed(await worker.commit(1, "a-1", "one"));
+    await worker.publish!(1);
+    const b = await worker.prepare(1, "a-2");
+    writeFileSync(join(b.path, "two.txt"), "two\n");
+    const second = committed(await worker.commit(1, "a-2", "two"));
+    const file = join(tempDir(), "branch.bundle");
+    expect(await worker.exportBranch!(1, file)).toBe(second);
+    // Only the new commit travels: the first is the bundle's prerequisite.
+    expect(sh(clones[0]!, "bundle", "list-heads", file)).toBe(`${second} ${BRANCH}`);
+    expect(sh(clones[0]!, "bundle", "verify", file)).toContain(first);
+
+    expect(await recorder.importBranch!(1, file, second)).toEqual({ imported: second });
+    await recorder.publish!(1);
+    expect(sh(bare, "rev-parse", BRANCH)).toBe(second);
+    expect(await gitWorktrees(clones[0]!, { remote: "origin" }).exportBranch!(2, join(tempDir(), "none.bundle"))).toBeNull();
+  });
+
+  it("a bundle whose head is not the reported one is refused; a branch that moved elsewhere meanwhile is a conflict", async () => {
+    const { clones } = makeRemoteWithClones(3);
+    const [worker, other, recorder] = clones.map((c) => gitWorktrees(c, { remote: "origin" }));
+    const w = await worker!.prepare(1, "a-w");
+    writeFileSync(join(w.path, "w.txt"), "w\n");
+    const head = committed(await worker!.commit(1, "a-w", "w"));
+    const file = join(tempDir(), "branch.bundle");
+    await worker!.exportBranch!(1, file);
+    await expect(recorder!.importBranch!(1, file, "0".repeat(40))).rejects.toSatisfy((e: unknown) => isRouterError(e) && /not the commit the worker reported/.test(e.message));
+
+    const o = await other!.prepare(1, "a-o");
+    writeFileSync(join(o.path, "o.txt"), "o\n");
+    committed(await other!.commit(1, "a-o", "o"));
+    await other!.publish!(1); // another attempt landed on the remote first
+    expect(await recorder!.importBranch!(1, file, head)).toEqual({ conflict: true });
   });
 });

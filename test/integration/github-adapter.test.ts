@@ -347,6 +347,24 @@ describe("pull requests and permission", () => {
   });
 });
 
+describe("workflow dispatch", () => {
+  it("asks for the run's details and returns its page; a 204 from an older server is null; a failed dispatch is never re-sent", async () => {
+    const { gh } = setup();
+    const inputs = { task: "3", attempt: "1", key: "k" };
+    const scope = nock(BASE)
+      .post(`${R}/actions/workflows/agent-router.yml/dispatches`, { ref: "main", inputs, return_run_details: true })
+      .reply(200, { workflow_run_id: 42, run_url: `${BASE}${R}/actions/runs/42`, html_url: "https://github.example/acme/widgets/actions/runs/42" })
+      .post(`${R}/actions/workflows/agent-router.yml/dispatches`)
+      .reply(204)
+      .post(`${R}/actions/workflows/agent-router.yml/dispatches`)
+      .reply(502, { message: "Server Error" });
+    expect(await gh.dispatchWorkflow({ workflow: "agent-router.yml", ref: "main", inputs })).toEqual({ runUrl: "https://github.example/acme/widgets/actions/runs/42" });
+    expect(await gh.dispatchWorkflow({ workflow: "agent-router.yml", ref: "main", inputs })).toEqual({ runUrl: null });
+    await expect(gh.dispatchWorkflow({ workflow: "agent-router.yml", ref: "main", inputs })).rejects.toSatisfy((e: unknown) => isRouterError(e) && e.code === "E_GITHUB_UNAVAILABLE");
+    expect(scope.isDone()).toBe(true);
+  });
+});
+
 describe("branches", () => {
   it("createBranch: created, exists, and another 422 throws", async () => {
     const { gh } = setup();

@@ -13,6 +13,8 @@ export interface OctokitGitHubOptions {
   owner: string;
   repo: string;
   log?: Log;
+  /** The client for Projects v2 (an App or PAT token: GITHUB_TOKEN cannot reach projects); the main one when absent. */
+  projectOctokit?: GitHubOctokit;
 }
 
 const silent: Log = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
@@ -24,6 +26,6 @@ export function octokitGitHub(octokit: GitHubOctokit, opts: OctokitGitHubOptions
     ...issuesApi(ctx),
     ...repoApi(ctx),
     ...ledgerGraphql(ctx),
-    ...projectStatus(ctx),
+    ...projectStatus(opts.projectOctokit ? { ...ctx, octokit: opts.projectOctokit } : ctx),
   };
 }

@@ -6,7 +6,7 @@ import type { RepoContext } from "./repo-context.ts";
 import { PER_PAGE } from "./repo-context.ts";
 import { NO_RESEND } from "./github-errors.ts";
 
-type RepoApi = Pick<GitHub, "defaultBranch" | "findPull" | "createPull" | "updatePull" | "permission" | "createBranch" | "branchHead" | "listBranches">;
+type RepoApi = Pick<GitHub, "defaultBranch" | "findPull" | "createPull" | "updatePull" | "permission" | "createBranch" | "branchHead" | "listBranches" | "dispatchWorkflow">;
 
 const GET_REPO = "GET /repos/{owner}/{repo}";
 const LIST_PULLS = "GET /repos/{owner}/{repo}/pulls";
@@ -16,6 +16,7 @@ const PERMISSION = "GET /repos/{owner}/{repo}/collaborators/{username}/permissio
 const CREATE_REF = "POST /repos/{owner}/{repo}/git/refs";
 const GET_REF = "GET /repos/{owner}/{repo}/git/ref/{ref}";
 const MATCHING_REFS = "GET /repos/{owner}/{repo}/git/matching-refs/{ref}";
+const DISPATCH = "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches";
 
 interface RestRef {
   ref: string;
@@ -86,6 +87,15 @@ export function repoApi(ctx: RepoContext): RepoApi {
       // matching-refs answers every match at once and takes no paging parameters (OpenAPI lists none).
       const refs = (await guard(site(MATCHING_REFS), () => octokit.request(MATCHING_REFS, { owner, repo, ref: `heads/${prefix}` }))).data as RestRef[];
       return refs.map((r) => r.ref.replace(/^refs\/heads\//, "")).filter((name) => name.startsWith(prefix));
+    },
+
+    async dispatchWorkflow(input) {
+      const res = await guard(site(DISPATCH), () =>
+        octokit.request(DISPATCH, { owner, repo, workflow_id: input.workflow, ref: input.ref, inputs: input.inputs, return_run_details: true, request: NO_RESEND }),
+      );
+      // 200 with the run's details (since 2026-02); 204 and no body from a server that predates them.
+      const data = (res.status === 200 ? res.data : null) as { html_url?: unknown } | null;
+      return { runUrl: typeof data?.html_url === "string" ? data.html_url : null };
     },
   };
 }

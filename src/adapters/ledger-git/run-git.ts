@@ -16,11 +16,11 @@ const IDENTITY = {
 };
 
 /** Runs git without a shell, prompts or pager; stdin is `input` or closed. Never throws on exit code. */
-export function runGit(cwd: string, args: readonly string[], input?: string): Promise<GitResult> {
+export function runGit(cwd: string, args: readonly string[], input?: string, env: Readonly<Record<string, string>> = {}): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     const child = spawn("git", args, {
       cwd,
-      env: { ...process.env, ...IDENTITY, GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", LC_ALL: "C" },
+      env: { ...process.env, ...IDENTITY, GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", LC_ALL: "C", ...env },
       stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
     const out: Buffer[] = [];

@@ -55,6 +55,8 @@ export interface GitWorktreesOptions {
    * there, and `publish` pushes the branch to it. Absent for the local CLI, which never pushes.
    */
   remote?: string;
+  /** Extra environment for git commands that reach the remote (credentials as GIT_CONFIG_* entries, never in argv or .git/config). */
+  remoteEnv?: Readonly<Record<string, string>>;
 }
 
 export function gitWorktrees(root: string, opts: GitWorktreesOptions = {}): Workspaces {
@@ -137,7 +139,7 @@ export function gitWorktrees(root: string, opts: GitWorktreesOptions = {}): Work
     const mirror = `refs/agent-router/remotes/${branch}`;
     // The mirror is dropped first, so the fetch needs no forced refspec whatever the remote holds.
     await runGit(root, ["update-ref", "-d", mirror]);
-    const fetched = await runGit(root, [...NO_HOOKS, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, `refs/heads/${branch}:${mirror}`]);
+    const fetched = await runGit(root, [...NO_HOOKS, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, `refs/heads/${branch}:${mirror}`], undefined, opts.remoteEnv);
     if (fetched.code !== 0) {
       if (/couldn't find remote ref/i.test(fetched.stderr)) return; // the first attempt: nothing pushed yet
       throw new RouterError("E_GIT", `could not fetch ${branch} from ${remote}: ${fetched.stderr.trim()}`, { taskId, remote, stderr: fetched.stderr }, { fix: `Check that \`git fetch ${remote}\` works here (network, credentials), then retry the task.` });
@@ -204,6 +206,32 @@ export function gitWorktrees(root: string, opts: GitWorktreesOptions = {}): Work
     },
 
     ...(opts.remote ? { publish: (taskId: number) => publish(taskId, opts.remote!) } : {}),
+
+    async exportBranch(taskId, file) {
+      const ref = `refs/heads/${branchOf(taskId)}`;
+      const head = await rev(ref);
+      if (head === null) return null;
+      // Only what the remote lacks: every remote-tracking branch and the fetched task branch are the prerequisites.
+      const made = await runGit(root, ["bundle", "create", "--quiet", file, ref, "--not", "--remotes", "--glob=refs/agent-router/remotes/*"]);
+      if (made.code !== 0) throw new RouterError("E_GIT", `could not bundle ${ref}: ${made.stderr.trim()}`, { taskId, stderr: made.stderr });
+      return head;
+    },
+
+    async importBranch(taskId, file, head) {
+      const branch = branchOf(taskId);
+      if (opts.remote) await followRemote(taskId, opts.remote);
+      const incoming = `refs/agent-router/incoming/${branch}`;
+      await runGit(root, ["update-ref", "-d", incoming]);
+      const fetched = await runGit(root, [...NO_HOOKS, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", file, `refs/heads/${branch}:${incoming}`]);
+      if (fetched.code !== 0) throw new RouterError("E_GIT", `could not read the task branch from the bundle: ${fetched.stderr.trim()}`, { taskId, stderr: fetched.stderr });
+      if ((await rev(incoming)) !== head) throw new RouterError("E_GIT", `the bundle's ${branch} is not the commit the worker reported`, { taskId, head });
+      const here = await rev(`refs/heads/${branch}`);
+      if (here === head) return { imported: head };
+      if (here !== null && !(await isAncestor(here, head))) return { conflict: true };
+      const moved = await runGit(root, [...NO_HOOKS, "update-ref", "-m", `agent-router: task ${taskId} from a worker's bundle`, `refs/heads/${branch}`, head, here ?? "0".repeat(head.length)]);
+      if (moved.code !== 0) return { conflict: true };
+      return { imported: head };
+    },
   };
 
   /** `git push` of the task branch, without force and without the repository's pre-push hook. */
@@ -211,7 +239,7 @@ export function gitWorktrees(root: string, opts: GitWorktreesOptions = {}): Work
     const ref = `refs/heads/${branchOf(taskId)}`;
     const head = await rev(ref);
     if (head === null) throw new RouterError("E_GIT", `task ${taskId} has no branch to push`, { taskId }, { fix: "This is a bug in agent-router (publish before any commit); please report it." });
-    const pushed = await runGit(root, [...NO_HOOKS, "push", "--porcelain", "--no-verify", remote, `${head}:${ref}`]);
+    const pushed = await runGit(root, [...NO_HOOKS, "push", "--porcelain", "--no-verify", remote, `${head}:${ref}`], undefined, opts.remoteEnv);
     if (pushed.code === 0) return { pushed: head };
     // "[rejected] … (fetch first)" / "(non-fast-forward)": the remote has work this branch lacks.
     if (/\[rejected\]|non-fast-forward|fetch first/.test(pushed.stdout + pushed.stderr)) return { conflict: true };

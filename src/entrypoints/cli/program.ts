@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { initProject } from "../../app/init-project.ts";
+import { gitHubNextSteps, initGitHubWorkflow, initProject } from "../../app/init-project.ts";
 import { listTasks, showTask } from "../../app/task-commands.ts";
 import { reconcile } from "../../app/reconcile.ts";
 import { commandAgentWarnings } from "../../app/check-command-agents.ts";
@@ -12,6 +12,7 @@ import { runGit } from "../../adapters/ledger-git/run-git.ts";
 import { findExecutable } from "../../adapters/system/find-executable.ts";
 import { projectFiles } from "../../adapters/system/system.ts";
 import { isRouterError, RouterError } from "../../core/errors.ts";
+import { DEFAULT_WORKFLOW_CRON, workflowOptionProblems, type WorkflowOptions } from "../../core/github-workflow.ts";
 import { isAgentEnabled } from "../../core/routing/decide-route.ts";
 import { TASK_STATUSES, type TaskStatus } from "../../core/ledger/task.ts";
 import { buildCliContext, reconcileDepsOf, type CliContext } from "./build-deps.ts";
@@ -33,6 +34,34 @@ function statusList(value: string, previous: TaskStatus[] = []): TaskStatus[] {
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+const DEFAULT_ACTION_REPO = "agent-router/agent-router";
+
+interface InitOptions {
+  github?: boolean;
+  actionRepo?: string;
+  actionSha?: string;
+  cron?: string;
+}
+
+/** The workflow to write for `init --github`, checked before anything is written; undefined without --github. */
+function workflowOptionsOf(o: InitOptions): WorkflowOptions | undefined {
+  if (!o.github) {
+    if (o.actionRepo !== undefined || o.actionSha !== undefined || o.cron !== undefined) throw new RouterError("E_USAGE", "--action-repo, --action-sha and --cron need --github");
+    return undefined;
+  }
+  const repository = o.actionRepo ?? DEFAULT_ACTION_REPO;
+  // The build embeds no commit of its own, so the pin must be given: a guessed SHA would be worse.
+  if (o.actionSha === undefined) {
+    throw new RouterError("E_USAGE", "init --github needs --action-sha: the commit of the agent-router Action to pin the workflow to", { repository }, {
+      fix: `Pass --action-sha with the full 40-character commit of the release you want; \`git ls-remote https://github.com/${repository} 'refs/tags/*'\` lists them (for an annotated tag use its ^{} line).`,
+    });
+  }
+  const opts: WorkflowOptions = { action: { repository, sha: o.actionSha }, ...(o.cron !== undefined ? { cron: o.cron } : {}) };
+  const problems = workflowOptionProblems(opts);
+  if (problems.length > 0) throw new RouterError("E_USAGE", problems.join("; "), { problems });
+  return opts;
 }
 
 /** Refuses an override naming an agent that is not enabled or a profile that does not exist. */
@@ -60,11 +89,20 @@ function buildProgram(io: CliIo, state: { code: number }): Command {
   program
     .command("init")
     .description("create .github/agent-router.yml and the ledger branch (safe to run again)")
-    .action(async (_o, cmd: Command) => {
+    .option("--github", "also write .github/workflows/agent-router.yml (the GitHub Action workflow)")
+    .option("--action-repo <owner/name>", `the agent-router Action's repository (default ${DEFAULT_ACTION_REPO})`)
+    .option("--action-sha <sha>", "the full commit of the Action to pin (required with --github)")
+    .option("--cron <expr>", `the workflow's reconcile schedule, UTC (default "${DEFAULT_WORKFLOW_CRON}")`)
+    .action(async (o: InitOptions, cmd: Command) => {
+      const workflow = workflowOptionsOf(o);
       const ctx = await buildCliContext(where(cmd), { allowInvalidConfig: true });
       const r = await initProject(ctx.deps, projectFiles(ctx.root));
       io.out(r.configCreated ? "created .github/agent-router.yml" : ".github/agent-router.yml exists; left as it is");
       io.out(r.ledgerCreated ? `created ${ctx.store.location}` : `${ctx.store.location} exists; left as it is`);
+      if (!workflow) return;
+      const w = await initGitHubWorkflow(projectFiles(ctx.root), workflow);
+      io.out(w.workflowCreated ? `created ${w.path}` : `${w.path} exists; left as it is`);
+      for (const line of gitHubNextSteps(ctx.loaded.config)) io.out(line);
     });
 
   program
