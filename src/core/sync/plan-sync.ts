@@ -16,6 +16,7 @@ import { findTask } from "../ledger/ledger.ts";
 import type { Task, TaskStatus } from "../ledger/task.ts";
 import { isTerminal, TASK_STATUSES } from "../ledger/task.ts";
 import { findMarked } from "./markers.ts";
+import { linkAllowList } from "./outbound-links.ts";
 import { outboundTitle, renderChildIssueBody, renderPullBody } from "./sync-bodies.ts";
 import type { RepoRef } from "./task-links.ts";
 import { issueOf, taskBranch } from "./task-links.ts";
@@ -74,6 +75,11 @@ export interface SyncOptions extends RepoRef {
   project?: { owner: string; number: number; field: string; statusFor: (status: TaskStatus) => string | undefined };
   /** The router's own account id, when known: only its comments count as marked, so a person cannot plant a marker for it to edit. */
   routerAccountId?: number;
+  /**
+   * Hosts that links in agent text may point to besides GitHub's and `serverUrl`'s (config
+   * `github.allowedLinkHosts`: `host` or `*.host`). Links elsewhere are replaced (outbound.ts).
+   */
+  linkHosts?: readonly string[];
 }
 
 export const STATUS_LABEL_PREFIX = "agent-router/";
@@ -118,10 +124,10 @@ function issueState(task: Task, state: "open" | "closed", o: SyncOptions): Pick<
   return null;
 }
 
-function pullOps(task: Task, observed: SyncObserved, o: SyncOptions): SyncOp[] {
+function pullOps(task: Task, observed: SyncObserved, o: SyncOptions, links: readonly string[]): SyncOp[] {
   if (!o.branchPushed || !producedCode(task) || !o.prAllowed) return [];
-  const title = outboundTitle(task.title);
-  const body = renderPullBody(task);
+  const title = outboundTitle(task.title, links);
+  const body = renderPullBody(task, links);
   const pull = observed.pull;
   if (!pull) return [{ kind: "create_pull", taskId: task.id, head: taskBranch(task), base: o.baseBranch, title, body, draft: o.draftPr }];
   // A closed pull request was closed (or merged) by a person: reopening or replacing it is theirs to do.
@@ -131,7 +137,7 @@ function pullOps(task: Task, observed: SyncObserved, o: SyncOptions): SyncOp[] {
   return [{ kind: "update_pull", taskId: task.id, pull: pull.number, ...(titleDiffers ? { title } : {}), ...(bodyDiffers ? { body } : {}) }];
 }
 
-function childOps(task: Task, ledger: Ledger, observed: SyncObserved, o: SyncOptions, parentIssue: number | undefined): { ops: SyncOp[]; unlinked: number } {
+function childOps(task: Task, ledger: Ledger, observed: SyncObserved, o: SyncOptions, parentIssue: number | undefined, links: readonly string[]): { ops: SyncOp[]; unlinked: number } {
   const ops: SyncOp[] = [];
   let unlinked = 0;
   if (!o.subIssues) return { ops, unlinked };
@@ -144,7 +150,7 @@ function childOps(task: Task, ledger: Ledger, observed: SyncObserved, o: SyncOpt
     if (childIssue === undefined) {
       // A child that finished before it was mirrored is not worth a new issue.
       if (!isTerminal(child.status)) {
-        ops.push({ kind: "create_child_issue", taskId: task.id, parentTaskId: task.id, childTaskId: id, title: outboundTitle(child.title), body: renderChildIssueBody(child, task) });
+        ops.push({ kind: "create_child_issue", taskId: task.id, parentTaskId: task.id, childTaskId: id, title: outboundTitle(child.title, links), body: renderChildIssueBody(child, task, links) });
       }
     } else if (parentIssue !== undefined && seen?.issueId !== undefined && !observed.subIssues.some((s) => s.id === seen.issueId)) {
       if (linked >= MAX_SUB_ISSUES) unlinked++;
@@ -162,7 +168,8 @@ export function planSync(task: Task, ledger: Ledger, observed: SyncObserved, o: 
   const number = issueOf(task);
   if (number === undefined && task.source.kind === "cli") return [];
   const issue = number !== undefined && observed.issue !== null ? { number, ...observed.issue } : undefined;
-  const children = childOps(task, ledger, observed, o, issue?.number);
+  const links = linkAllowList(o.serverUrl, o.linkHosts);
+  const children = childOps(task, ledger, observed, o, issue?.number, links);
   if (!issue) return children.ops;
 
   const ops: SyncOp[] = [];
@@ -186,7 +193,7 @@ export function planSync(task: Task, ledger: Ledger, observed: SyncObserved, o: 
   const state = issueState(task, issue.state, o);
   if (state) ops.push({ kind: "set_issue_state", taskId: id, issue: issue.number, ...state });
 
-  ops.push(...pullOps(task, observed, o), ...children.ops);
+  ops.push(...pullOps(task, observed, o, links), ...children.ops);
 
   const status = o.project?.statusFor(task.status);
   if (o.project && status !== undefined && observed.projectStatus !== status) {

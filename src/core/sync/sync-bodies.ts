@@ -1,4 +1,8 @@
-/** The bodies the router writes besides the tracking comment: its pull request and a child's sub-issue. */
+/**
+ * The bodies the router writes besides the tracking comment: its pull request and a child's
+ * sub-issue. `allowedHosts` is the link allow-list for the agent text in them (`linkAllowList`;
+ * default: GitHub's hosts); the router's own parts carry no link but `#N` references.
+ */
 import type { Task } from "../ledger/task.ts";
 import { attemptTotals, formatCount, formatDuration, formatTotalCost } from "./format-usage.ts";
 import { SINGLE_KEY, taskMarker } from "./markers.ts";
@@ -9,15 +13,15 @@ export const TITLE_MAX = 200;
 export const PR_SUMMARY_MAX = 20_000;
 export const CHILD_BODY_MAX = 60_000;
 
-/** A title for GitHub from a task's title (people or agents wrote it): one line, no mentions, capped. */
-export function outboundTitle(title: string): string {
-  return sanitizeInline(title, TITLE_MAX) || "(untitled)";
+/** A title for GitHub from a task's title (people or agents wrote it): one line, no mentions, no link to a host off the allow-list, capped. */
+export function outboundTitle(title: string, allowedHosts?: readonly string[]): string {
+  return sanitizeInline(title, TITLE_MAX, allowedHosts) || "(untitled)";
 }
 
 /** `2 attempts (claude / sonnet, codex) · 14,000 in / 3,000 out tokens · $0.0870 · 6m 10s` */
-export function attemptsSummary(task: Task): string {
+export function attemptsSummary(task: Task, allowedHosts?: readonly string[]): string {
   const n = task.attempts.length;
-  const agents = [...new Set(task.attempts.map((a) => (a.model ? `${a.agent} / ${a.model}` : a.agent)))].map((s) => sanitizeInline(s, 60));
+  const agents = [...new Set(task.attempts.map((a) => (a.model ? `${a.agent} / ${a.model}` : a.agent)))].map((s) => sanitizeInline(s, 60, allowedHosts));
   const t = attemptTotals(task.attempts);
   const parts = [`${n} attempt${n === 1 ? "" : "s"}${agents.length > 0 ? ` (${agents.join(", ")})` : ""}`];
   if (t.withUsage > 0) parts.push(`${formatCount(t.inputTokens)} in / ${formatCount(t.outputTokens)} out tokens`, formatTotalCost(t));
@@ -29,21 +33,21 @@ export function attemptsSummary(task: Task): string {
  * The pull request body: marker, the issue it closes, the attempts, then the agent's handoff summary
  * last (so Markdown it leaves open cannot swallow anything of ours).
  */
-export function renderPullBody(task: Task): string {
+export function renderPullBody(task: Task, allowedHosts?: readonly string[]): string {
   const issue = issueOf(task);
-  const summary = typeof task.result?.summary === "string" ? sanitizeOutbound(task.result.summary, { maxChars: PR_SUMMARY_MAX }) : "";
+  const summary = typeof task.result?.summary === "string" ? sanitizeOutbound(task.result.summary, { maxChars: PR_SUMMARY_MAX, ...(allowedHosts ? { allowedHosts } : {}) }) : "";
   const lines = [taskMarker({ taskId: task.id, kind: "pr", key: SINGLE_KEY })];
   if (issue !== undefined) lines.push(`Closes #${issue}`, "");
-  lines.push(`Opened by agent-router for task ${task.id}: ${attemptsSummary(task)}.`);
+  lines.push(`Opened by agent-router for task ${task.id}: ${attemptsSummary(task, allowedHosts)}.`);
   if (summary.trim() !== "") lines.push("", "### Summary", "", summary);
   return capComment(lines.join("\n") + "\n");
 }
 
 /** A child task's sub-issue body: marker, where it belongs, then the child's body (a parent agent wrote it). */
-export function renderChildIssueBody(child: Task, parent: Task): string {
+export function renderChildIssueBody(child: Task, parent: Task, allowedHosts?: readonly string[]): string {
   const parentIssue = issueOf(parent);
   const where = parentIssue !== undefined ? `#${parentIssue} (agent-router task ${parent.id})` : `agent-router task ${parent.id}`;
-  const body = sanitizeOutbound(child.body, { maxChars: CHILD_BODY_MAX });
+  const body = sanitizeOutbound(child.body, { maxChars: CHILD_BODY_MAX, ...(allowedHosts ? { allowedHosts } : {}) });
   const lines = [
     taskMarker({ taskId: child.id, kind: "issue", key: SINGLE_KEY }),
     `Child task ${child.id} of ${where}. The router tracks it here; its status comment follows.`,

@@ -1,7 +1,8 @@
 /**
  * The tracking comment: one per task, edited in place, found again by its marker. Everything an
  * agent or an LLM wrote (route reason, question, summary, child titles, error classes) passes
- * through outbound.ts first. Deterministic: the same task renders the same body, so a sync edits
+ * through outbound.ts first, with the link allow-list (GitHub's hosts, the server's, `linkHosts`).
+ * The links the router makes itself (run, branch, pull request) are not agent text and stay. Deterministic: the same task renders the same body, so a sync edits
  * the comment only when something a reader would see changed.
  */
 import type { Ledger } from "../ledger/ledger.ts";
@@ -10,6 +11,7 @@ import type { Attempt, Task, TaskStatus } from "../ledger/task.ts";
 import { attemptDurationMs, attemptTotals, formatCost, formatCount, formatDuration, formatTotalCost, NONE } from "./format-usage.ts";
 import { cell, code, formatUtc, link, quote } from "./markdown.ts";
 import { SINGLE_KEY, taskMarker } from "./markers.ts";
+import { linkAllowList } from "./outbound-links.ts";
 import { capComment, sanitizeInline, sanitizeOutbound } from "./outbound.ts";
 import type { RepoRef } from "./task-links.ts";
 import { branchUrl, issueOf, pullUrl, taskBranch } from "./task-links.ts";
@@ -27,6 +29,8 @@ export interface TrackingCommentOptions extends RepoRef {
   prHeld?: boolean;
   /** The sync's time: only used to tell a running attempt whose lease ran out (the body changes once, not on every sync). */
   now: string;
+  /** Extra hosts links in agent text may point to (`host` or `*.host`), besides GitHub's and `serverUrl`'s. */
+  linkHosts?: readonly string[];
 }
 
 /** Caps for agent text inside the comment; the whole body is capped again at GitHub's limit. */
@@ -92,30 +96,30 @@ function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-function routeLines(task: Task): string[] {
+function routeLines(task: Task, links: readonly string[]): string[] {
   const r = task.route;
   if (!r) return ["**Route:** not decided yet."];
   const parts = [code(r.agent), ...(r.model ? [code(r.model)] : []), `profile ${code(r.profile)}`, `complexity ${code(r.complexity)}`, `decided by ${r.decidedBy}`];
   const lines = [`**Route:** ${parts.join(" · ")}`];
-  const reason = sanitizeInline(r.reason, CAPS.reason);
+  const reason = sanitizeInline(r.reason, CAPS.reason, links);
   if (reason !== "") lines.push(`**Why:** ${reason}`);
   return lines;
 }
 
-function outcomeOf(a: Attempt, now: string): string {
+function outcomeOf(a: Attempt, now: string, links: readonly string[]): string {
   if (a.endedAt === undefined) return a.leaseUntil !== undefined && Date.parse(a.leaseUntil) < Date.parse(now) ? "lease ran out" : "running";
-  const why = a.errorClass ? sanitizeInline(a.errorClass, CAPS.cell) : "";
+  const why = a.errorClass ? sanitizeInline(a.errorClass, CAPS.cell, links) : "";
   return why && a.outcome !== "success" ? `${a.outcome ?? "ended"} (${why})` : (a.outcome ?? "ended");
 }
 
-function attemptsTable(task: Task, now: string): string[] {
+function attemptsTable(task: Task, now: string, links: readonly string[]): string[] {
   if (task.attempts.length === 0) return [];
   const rows = task.attempts.map((a) => {
     const ms = attemptDurationMs(a);
     const who = a.model ? `${a.agent} / ${a.model}` : a.agent;
     const tokens = a.usage ? `${formatCount(a.usage.inputTokens)} / ${formatCount(a.usage.outputTokens)}` : NONE;
     const cost = a.usage?.costUsd !== undefined ? formatCost(a.usage.costUsd) : NONE;
-    return `| ${a.n} | ${cell(who)} | ${cell(outcomeOf(a, now))} | ${ms === undefined ? NONE : formatDuration(ms)} | ${tokens} | ${cost} |`;
+    return `| ${a.n} | ${cell(who)} | ${cell(outcomeOf(a, now, links))} | ${ms === undefined ? NONE : formatDuration(ms)} | ${tokens} | ${cost} |`;
   });
   const t = attemptTotals(task.attempts);
   const tokens = t.withUsage > 0 ? `${formatCount(t.inputTokens)} / ${formatCount(t.outputTokens)}` : NONE;
@@ -127,13 +131,13 @@ function attemptsTable(task: Task, now: string): string[] {
   ];
 }
 
-function childLines(task: Task, ledger: Ledger): string[] {
+function childLines(task: Task, ledger: Ledger, links: readonly string[]): string[] {
   if (task.children.length === 0) return [];
   const lines = task.children.map((id) => {
     const child = findTask(ledger, id);
     if (!child) return `- [ ] task ${id} (not in the ledger)`;
     const issue = issueOf(child);
-    const title = sanitizeInline(child.title, CAPS.childTitle);
+    const title = sanitizeInline(child.title, CAPS.childTitle, links);
     return `- [${child.status === "done" ? "x" : " "}] ${issue !== undefined ? `#${issue}` : `task ${id}`} ${title} (${child.status})`;
   });
   return ["**Child tasks**", "", ...lines];
@@ -175,6 +179,7 @@ function helpBlock(prefix: string): string[] {
 
 /** The tracking comment's Markdown; its first line is the task's status marker. */
 export function renderTrackingComment(task: Task, ledger: Ledger, opts: TrackingCommentOptions): string {
+  const links = linkAllowList(opts.serverUrl, opts.linkHosts);
   const sections: string[][] = [];
   const parent = task.parentId !== undefined ? findTask(ledger, task.parentId) : undefined;
   const parentIssue = parent ? issueOf(parent) : undefined;
@@ -185,23 +190,23 @@ export function renderTrackingComment(task: Task, ledger: Ledger, opts: Tracking
     "",
     capitalise(statusSentence(task, ledger, opts.commandPrefix)),
   ]);
-  sections.push(routeLines(task));
-  sections.push(attemptsTable(task, opts.now));
-  sections.push(childLines(task, ledger));
+  sections.push(routeLines(task, links));
+  sections.push(attemptsTable(task, opts.now, links));
+  sections.push(childLines(task, ledger, links));
   sections.push(linkLine(task, opts));
   const question = task.status === "needs_help" ? questionOf(task) : undefined;
   if (task.status === "needs_help") {
     sections.push([
-      ...(question ? ["**The agent asks:**", "", quote(sanitizeOutbound(question, { maxChars: CAPS.question }))] : ["**The task needs a person's help.**"]),
+      ...(question ? ["**The agent asks:**", "", quote(sanitizeOutbound(question, { maxChars: CAPS.question, allowedHosts: links }))] : ["**The task needs a person's help.**"]),
       "",
       `Answer with a plain comment on this issue (not a command): the task resumes with your answer. Or ${code(`${opts.commandPrefix} retry [agent]`)}, ${code(`${opts.commandPrefix} cancel`)}.`,
     ]);
   }
   const summary = str(task.result?.summary);
   if (summary !== undefined && summary !== question) {
-    sections.push(["**Last result:**", "", quote(sanitizeOutbound(summary, { maxChars: CAPS.summary }))]);
+    sections.push(["**Last result:**", "", quote(sanitizeOutbound(summary, { maxChars: CAPS.summary, allowedHosts: links }))]);
   }
-  const warnings = (opts.warnings ?? []).map((w) => sanitizeInline(w, CAPS.warning)).filter((w) => w !== "");
+  const warnings = (opts.warnings ?? []).map((w) => sanitizeInline(w, CAPS.warning, links)).filter((w) => w !== "");
   if (warnings.length > 0) sections.push(["> [!WARNING]", ...warnings.map((w) => `> - ${w}`)]);
   sections.push(helpBlock(opts.commandPrefix));
   return capComment(sections.filter((s) => s.length > 0).map((s) => s.join("\n")).join("\n\n") + "\n");

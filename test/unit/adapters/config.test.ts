@@ -20,7 +20,7 @@ const DEFAULTS = {
   execution: { parallelism: 4, maxAttempts: 3, executor: "inline", retryBaseSeconds: 30, retryCapSeconds: 900, leaseMinutes: 5, keepRuns: 3 },
   delegation: { maxDepth: 3, maxChildren: 8, acl: { planner: ["feature", "bugfix", "docs", "tests", "refactor"] } },
   approvals: { allowSelf: false, expireDays: 7 },
-  github: { triggerLabel: "agent", commandPrefix: "/agent", subIssues: true, closeOnDone: false, allowedBots: [], draftPullRequests: false },
+  github: { triggerLabel: "agent", commandPrefix: "/agent", subIssues: true, closeOnDone: false, allowedBots: [], draftPullRequests: false, allowedLinkHosts: [] },
 };
 
 /** Lines joined with "\n" and a final newline, so a test reads like the file it describes. */
@@ -150,6 +150,16 @@ describe("parseConfig: schema errors carry the path and the line of the offendin
     );
     expect(located(problems)).toEqual(["execution.executor @ 2", "ledger.path @ 9", "router.classifier.baseURL @ 7"].sort());
     expect(problems.find((p) => p.path.join(".") === "ledger.path")?.message).toBe("a relative path ending in .yml");
+  });
+
+  it("accepts link hosts and *.host patterns, and explains a bad one on its line", () => {
+    const ok = parseConfig(yaml("github:", "  allowedLinkHosts: [docs.example.com, \"*.cdn.example.org\", Wiki.Acme.IO]"), FILE);
+    expect(ok.problems).toEqual([]);
+    expect(ok.config.github.allowedLinkHosts).toEqual(["docs.example.com", "*.cdn.example.org", "Wiki.Acme.IO"]);
+    const bad = ["https://docs.example.com", "docs.example.com/path", "docs.example.com:8443", "*", "*.com", "localhost", "a..b.com", "user@docs.example.com", "*.*.example.com", "ex ample.com"];
+    const { problems } = parseConfig(yaml("github:", "  allowedLinkHosts:", "    - docs.example.com", ...bad.map((h) => `    - ${JSON.stringify(h)}`)), FILE);
+    expect(located(problems)).toEqual(bad.map((_, i) => `github.allowedLinkHosts.${i + 1} @ ${i + 4}`).sort());
+    expect(problems[0]!.message).toBe("a host name such as docs.example.com, or *.example.com for its subdomains (no scheme, port or path)");
   });
 
   it("counts lines the same in a file with CRLF line endings", () => {

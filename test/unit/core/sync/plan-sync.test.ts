@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { addTask } from "../../../../src/core/ledger/create-task.ts";
-import { emptyLedger } from "../../../../src/core/ledger/ledger.ts";
+import { emptyLedger, replaceTask } from "../../../../src/core/ledger/ledger.ts";
 import type { Task } from "../../../../src/core/ledger/task.ts";
 import { parseMarker, taskMarker } from "../../../../src/core/sync/markers.ts";
 import type { SyncObserved, SyncOp, SyncOptions } from "../../../../src/core/sync/plan-sync.ts";
@@ -103,6 +103,29 @@ describe("planSync: the pull request", () => {
     expect(kinds(ops)).not.toContain("create_pull");
     expect(only(ops, "create_comment")[0]!.body).toContain("pull request held until someone with write access comments `/agent approve`");
     expect(kinds(plan(taskIn("in_review"), {}, { branchPushed: false }))).not.toContain("create_pull");
+  });
+});
+
+describe("planSync: links in agent text", () => {
+  it("replaces links to other hosts in the pull request's title and body and the comment; config and server hosts stay", () => {
+    const done = taskIn("done");
+    const summary = "See https://evil.example/?q=SECRET, https://docs.acme.com/a, https://ghe.acme.com/acme/shop/pull/1 and https://github.com/acme/shop/pull/2";
+    const task = { ...done.task, title: "Fix https://evil.example/x per https://docs.acme.com/y", result: { status: "done", summary } };
+    const ops = plan({ task, ledger: replaceTask(done.ledger, task) }, {}, { branchPushed: true, serverUrl: "https://ghe.acme.com", linkHosts: ["docs.acme.com"] });
+    const [create] = only(ops, "create_pull");
+    expect(create!.title).toBe("Fix (link removed: evil[.]example) per https://docs.acme.com/y");
+    expect(create!.body).toContain("See (link removed: evil[.]example), https://docs.acme.com/a, https://ghe.acme.com/acme/shop/pull/1 and https://github.com/acme/shop/pull/2");
+    expect(only(ops, "create_comment")[0]!.body).toContain("> See (link removed: evil[.]example), https://docs.acme.com/a, https://ghe.acme.com/acme/shop/pull/1 and");
+    const plain = only(plan({ task, ledger: replaceTask(done.ledger, task) }, {}, { branchPushed: true }), "create_pull")[0]!.body;
+    expect(plain).toContain("See (link removed: evil[.]example), (link removed: docs[.]acme[.]com), (link removed: ghe[.]acme[.]com) and https://github.com/acme/shop/pull/2");
+  });
+
+  it("replaces links to other hosts in a child issue's title and body (a parent agent wrote them)", () => {
+    const w = taskIn("waiting");
+    const child = { ...w.ledger.tasks[2]!, title: "Read https://evil.example/t", body: "Use ![](https://evil.example/a.png?k=SECRET) and https://docs.acme.com/x" };
+    const [create] = only(plan({ ...w, ledger: replaceTask(w.ledger, child) }, {}, { linkHosts: ["docs.acme.com"] }), "create_child_issue");
+    expect(create!.title).toBe("Read (link removed: evil[.]example)");
+    expect(create!.body).toContain("Use ![]((link removed: evil[.]example)) and https://docs.acme.com/x");
   });
 });
 

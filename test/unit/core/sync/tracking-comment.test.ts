@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { replaceTask } from "../../../../src/core/ledger/ledger.ts";
 import { TASK_STATUSES } from "../../../../src/core/ledger/task.ts";
 import { parseMarker } from "../../../../src/core/sync/markers.ts";
 import { GITHUB_BODY_MAX } from "../../../../src/core/sync/outbound.ts";
@@ -67,6 +68,34 @@ describe("renderTrackingComment", () => {
     expect(body).toContain("[branch `agent-router/task-1`](https://github.com/acme/shop/tree/agent-router/task-1)");
     expect(body).toContain("[pull request #31](https://github.com/acme/shop/pull/31)");
     expect(renderTrackingComment(task, ledger, opts)).not.toContain("/tree/");
+  });
+
+  it("replaces links to other hosts in what the agent and the LLM wrote, and keeps its own links and allowed hosts", () => {
+    const { task, ledger } = taskIn("needs_help");
+    const route = { ...task.route!, reason: "like https://evil.example/why and https://github.com/acme/shop/issues/1" };
+    const result = { status: "needs_help", summary: "Tried ![x](https://evil.example/?q=SECRET) and [docs](https://docs.acme.com/a).", question: 'Which <a href="https://evil.example">one</a>, or https://ghe.acme.com/acme/shop/pull/2?' };
+    const agentText = { ...task, route, result, github: { issue: 7, pr: 31 } };
+    const ghe = { ...opts, serverUrl: "https://ghe.acme.com", runUrl: "https://ci.example/run/1", branchPushed: true };
+    const body = renderTrackingComment(agentText, ledger, { ...ghe, linkHosts: ["docs.acme.com"] });
+    expect(body).not.toMatch(/evil\.example|SECRET/);
+    expect(body).toContain("**Why:** like (link removed: evil[.]example) and https://github.com/acme/shop/issues/1");
+    expect(body).toContain("> Tried ![x]((link removed: evil[.]example)) and [docs](https://docs.acme.com/a).");
+    expect(body).toContain('> Which <a href="(link removed: evil[.]example)">one</a>, or https://ghe.acme.com/acme/shop/pull/2?');
+    expect(body).toContain("[run](https://ci.example/run/1) · [branch `agent-router/task-1`](https://ghe.acme.com/acme/shop/tree/agent-router/task-1) · [pull request #31](https://ghe.acme.com/acme/shop/pull/31)");
+    expect(renderTrackingComment(agentText, ledger, ghe)).toContain("and [docs]((link removed: docs[.]acme[.]com)).");
+  });
+
+  it("uses the same allow-list for child titles, the route's reason, error classes and warnings", () => {
+    const { task, ledger } = taskIn("waiting");
+    const child = { ...ledger.tasks[2]!, title: "Check www.evil.example and https://docs.acme.com/c" };
+    const route = { ...task.route!, reason: "https://docs.acme.com/r" };
+    const failed = { ...task, route, attempts: task.attempts.map((a) => ({ ...a, errorClass: "https://docs.acme.com/e" })) };
+    const body = renderTrackingComment(failed, replaceTask(ledger, child), { ...opts, linkHosts: ["docs.acme.com"], warnings: ["see https://evil.example/w or https://docs.acme.com/w"] });
+    expect(body).not.toContain("evil.example");
+    expect(body).toContain("- [ ] task 3 Check (link removed: www[.]evil[.]example) and https://docs.acme.com/c (new)");
+    expect(body).toContain("**Why:** https://docs.acme.com/r");
+    expect(body).toContain("| failure (https://docs.acme.com/e) |");
+    expect(body).toContain("> - see (link removed: evil[.]example) or https://docs.acme.com/w");
   });
 
   it("caps a huge summary in the comment and the whole body at GitHub's limit", () => {
