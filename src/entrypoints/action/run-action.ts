@@ -5,8 +5,10 @@
 // `record` pushes that attempt's branch and records its result. Then it writes the step's outputs
 // and its summary. Every mode is level-triggered: a run that is dropped or cancelled loses nothing.
 import { appendFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cliAgentRunner } from "../../adapters/agent-cli/cli-agent-runner.ts";
+import { ensureAgentCli } from "../../adapters/agent-cli/install-cli.ts";
 import { processRegistry } from "../../adapters/agent-cli/process-registry.ts";
 import { runFolders } from "../../adapters/agent-cli/run-folders.ts";
 import { classifierFromEnv } from "../../adapters/classifier-ai/classifier-from-env.ts";
@@ -112,7 +114,7 @@ async function worker(s: ActionSettings, io: ActionIo, deps: Deps, work: Work, l
     log.info("dry run: the attempt is not performed", { taskId: work.taskId, key: work.key });
     return finish(s, { taskId: work.taskId, status: null, prUrl: null, artifactDir: s.artifactDir });
   }
-  const io2 = await workerIo(s, io, deps);
+  const io2 = await workerIo(s, io, deps, await agentOf(deps, work));
   const done = await performForRecord(deps, io2, work, join(s.artifactDir, BUNDLE_FILE), io.signal);
   if (done.artifact) await writeFile(join(s.artifactDir, RESULT_FILE), `${JSON.stringify(done.artifact)}\n`);
   log.info("attempt performed; its result is handed to the record job", { taskId: work.taskId, key: work.key, outcome: done.outcome.kind, branchHead: done.artifact?.branchHead ?? null });
@@ -230,12 +232,19 @@ function gitAuthEnv(s: ActionSettings): Record<string, string> {
   return { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: `http.${s.serverUrl}/.extraheader`, GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${basic}` };
 }
 
-async function workerIo(s: ActionSettings, io: ActionIo, deps: Deps): Promise<WorkerIo> {
+/** The agent the dispatched attempt was claimed for, as the ledger says (undefined when it is no longer open). */
+async function agentOf(deps: Deps, work: Work): Promise<string | undefined> {
+  return findTask((await deps.store.read()).ledger, work.taskId)?.attempts.find((a) => a.key === work.key)?.agent;
+}
+
+async function workerIo(s: ActionSettings, io: ActionIo, deps: Deps, agent: string | undefined): Promise<WorkerIo> {
   const common = await git(s.workspace, ["rev-parse", "--path-format=absolute", "--git-common-dir"]);
   const runRoot = join(common, "agent-router", "runs");
   const processes = processRegistry(join(common, "agent-router", "procs"));
   // The agents see PATH and the one key their CLI needs (the runner's allowlist); never the GitHub token.
-  const hostEnv = { PATH: io.env["PATH"], ...s.agentEnv };
+  // The pinned CLI of a built-in agent, installed when the runner lacks it (kept in the runner's tool cache).
+  const cli = agent ? await ensureAgentCli(agent, io.env, join(io.env["RUNNER_TOOL_CACHE"] ?? io.env["RUNNER_TEMP"] ?? tmpdir(), "agent-router-clis")) : { path: io.env["PATH"] };
+  const hostEnv = { PATH: cli.path, ...s.agentEnv };
   return {
     runner: cliAgentRunner({ config: deps.config, hostEnv, runRoot, processes }),
     workspaces: gitWorktrees(s.workspace, { remote: "origin", remoteEnv: gitAuthEnv(s) }),
