@@ -15,6 +15,7 @@ import { freshLedger, realisticLedger } from "./ledger-fixture.ts";
 import { parallelRun } from "./parallel.ts";
 import { bundleRows, routingThroughput } from "./routing.ts";
 import { githubRequestRows } from "./github.ts";
+import { actionRows } from "./action.ts";
 import { sanitizeRows } from "./sanitize.ts";
 
 function median(xs: number[]): number {
@@ -86,6 +87,11 @@ console.log("\nGitHub requests per task lifecycle (fake GitHub on 127.0.0.1, rea
 console.log("| step | requests | counted | mutating |");
 console.log("|---|---:|---:|---:|");
 for (const row of await githubRequestRows()) console.log(row);
+
+console.log("\nThe GitHub Action bundle");
+console.log("| what | measured | goal |");
+console.log("|---|---:|---:|");
+for (const row of await actionRows()) console.log(row);
 
 const routing = await routingThroughput(50_000);
 console.log(`\nRule routing (decideRoute, built-in rules, 50,000 tasks): ${Math.round(routing.perSecond).toLocaleString("en")} tasks/s; ${routing.byRule.toLocaleString("en")} decided by a rule`);
