@@ -3,6 +3,7 @@
 // three children, the children run in parallel in their own worktrees, the parent resumes with
 // their results and finishes, and the ledger is shown. It uses a real agent CLI (claude, codex)
 // when it is installed and its key is set; otherwise the EXAMPLE command agent in examples/.
+// `npm run demo -- --github` runs the GitHub Action instead (scripts/demo-github.ts).
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +12,11 @@ import { join, resolve } from "node:path";
 const cli = resolve("dist/cli.js");
 const example = resolve("examples/example-agent.mjs");
 execFileSync(process.execPath, ["scripts/build.mjs"], { stdio: "inherit" });
+// --github: the same pipeline through the GitHub Action (dist/action.js) against the fake GitHub.
+if (process.argv.includes("--github")) {
+  const r = spawnSync(process.execPath, ["scripts/run-ts.mjs", "scripts/demo-github.ts"], { stdio: "inherit" });
+  process.exit(r.status ?? 1);
+}
 const root = mkdtempSync(join(tmpdir(), "agent-router-demo-"));
 const env = { ...process.env, GIT_AUTHOR_NAME: "Demo", GIT_AUTHOR_EMAIL: "demo@example.invalid", GIT_COMMITTER_NAME: "Demo", GIT_COMMITTER_EMAIL: "demo@example.invalid" };
 const git = (cwd, ...args) => execFileSync("git", args, { cwd, env, encoding: "utf8" }).trim();

@@ -21,6 +21,7 @@ const OPERATIONS = [
   ["PATCH", "/repos/{owner}/{repo}/issues/{issue_number}"],
   ["POST", "/repos/{owner}/{repo}/issues"],
   ["GET", "/repos/{owner}/{repo}/issues"],
+  ["GET", "/repos/{owner}/{repo}/issues/{issue_number}/events"],
   ["GET", "/repos/{owner}/{repo}/issues/{issue_number}/comments"],
   ["POST", "/repos/{owner}/{repo}/issues/{issue_number}/comments"],
   ["GET", "/repos/{owner}/{repo}/issues/comments/{comment_id}"],

@@ -1,3 +1,4 @@
+import type { Job } from "../core/config/job.ts";
 import type { MainConfig } from "../core/config/main-config.ts";
 import type { Profile } from "../core/config/profile.ts";
 import type { GitHub } from "../core/github-port.ts";
@@ -55,6 +56,8 @@ export interface ReconcileDeps extends AppDeps {
   /** The attempt's idempotency key: sha256(taskId|attempt). */
   keyFor: (taskId: number, attempt: number) => string;
   random: () => number;
+  /** The enabled scheduled jobs (built-in and the repository's); none when absent. */
+  jobs?: readonly Job[];
 }
 
 /** What performing an attempt or a review needs: the agents, the worktrees, the repository's files. */

@@ -105,6 +105,7 @@ export async function reconcile(received: Trigger, deps: ReconcileDeps, opts: Re
     ctx: contextOf(deps),
     config: deps.config,
     profiles: deps.routing.profiles,
+    jobs: deps.jobs ?? [],
     routes,
     results,
     orphans: opts.orphans ?? [],
@@ -125,7 +126,8 @@ export async function reconcile(received: Trigger, deps: ReconcileDeps, opts: Re
   // Only a trigger that routes needs the preview (which tasks the plan leaves new); serve's hot
   // loop otherwise plans once.
   const routing = routesNewTasks(trigger) || (trigger.kind === "cli" && trigger.command.verb === "route");
-  const decisions = routing ? await decideRoutes(deps, trigger, planReconcile(input(snapshot.ledger, new Map())).ledger, dryRun) : new Map<number, RouteDecision>();
+  const preview = routing ? planReconcile(input(snapshot.ledger, new Map())).ledger : snapshot.ledger;
+  const decisions = routing ? await decideRoutes(deps, trigger, preview, dryRun) : new Map<number, RouteDecision>();
   // A route's reasons may quote the classifier's answer: redacted like an agent's text.
   const routes = new Map([...decisions].map(([id, d]) => [id, redactDeep(d.route, redact)]));
 
@@ -137,7 +139,8 @@ export async function reconcile(received: Trigger, deps: ReconcileDeps, opts: Re
     const m = await mutateLedger(
       deps.store,
       (snap) => {
-        const p = planReconcile(input(snap.ledger, routes));
+        const fresh = snap.head === snapshot.head ? routes : routesStillFor(routes, preview, planReconcile(input(snap.ledger, new Map())).ledger);
+        const p = planReconcile(input(snap.ledger, fresh));
         return { ledger: p.ledger, result: p, summary: p.lines.length === 0 ? "" : commitSummary(trigger, p.lines) };
       },
       { ...mutateOptionsOf(deps), first: snapshot },
@@ -151,6 +154,20 @@ export async function reconcile(received: Trigger, deps: ReconcileDeps, opts: Re
   if (deps.github) plan.push(...(await mirrorToGitHub(deps, deps.github, decided, dryRun)));
   if (written) log.info("reconciled", { changes: decided.lines.length, claims: decided.claims.length });
   return { trigger, ledger: decided.ledger, outcome: decided.outcome, claims: decided.claims, reviews: decided.reviews, recorded: decided.recorded, effects: decided.effects, decisions, written, dryRun, plan, agentPlans, ...(work ? { work } : {}) };
+}
+
+/**
+ * Routes are decided on a preview, before the commit, and keyed by task id. When the write is retried
+ * on a ledger another writer changed, a task the preview created (from an issue, a job's slot) may
+ * get another id, and its old id may now be another writer's task: a route is kept only for the task
+ * it was decided for (same source and title). A task left without one is routed by the next reconcile.
+ */
+function routesStillFor(routes: ReadonlyMap<number, Route>, preview: Ledger, planned: Ledger): Map<number, Route> {
+  const identity = (ledger: Ledger, id: number): string | undefined => {
+    const t = findTask(ledger, id);
+    return t && JSON.stringify([t.source, t.title]);
+  };
+  return new Map([...routes].filter(([id]) => identity(planned, id) !== undefined && identity(planned, id) === identity(preview, id)));
 }
 
 /** Tasks synced per reconcile at most (besides those this reconcile changed): repairs catch up over a few runs. */

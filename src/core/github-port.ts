@@ -86,6 +86,10 @@ export interface GitHub {
   createIssue(input: { title: string; body: string; labels?: string[] }): Promise<GitHubIssue>;
   /** Issues (never pull requests), open or closed, updated at or after `since` (ISO time), newest first; every page. */
   issuesSince(since: string): Promise<GitHubIssue[]>;
+  /** Open issues (never pull requests) carrying `label`, oldest first; every page. */
+  openIssuesLabelled(label: string): Promise<GitHubIssue[]>;
+  /** Who last added `label` to the issue (its events API), or null when nobody did (or it was removed since). */
+  labelledBy(issue: number, label: string): Promise<GitHubActor | null>;
   /** Closes (completed or not planned) or reopens an issue. */
   setIssueState(issue: number, state: "open" | "closed", reason?: "completed" | "not_planned"): Promise<void>;
 

@@ -182,6 +182,8 @@ export class MemoryGitHub implements GitHub {
   getIssue = notImplemented("getIssue");
   createIssue = notImplemented("createIssue");
   issuesSince = notImplemented("issuesSince");
+  openIssuesLabelled = notImplemented("openIssuesLabelled");
+  labelledBy = notImplemented("labelledBy");
   dispatchWorkflow = notImplemented("dispatchWorkflow");
   setIssueState = notImplemented("setIssueState");
   listComments = notImplemented("listComments");

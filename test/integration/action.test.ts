@@ -7,11 +7,10 @@ import { cpSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { ActionIo } from "../../src/entrypoints/action/run-action.ts";
 import { runAction } from "../../src/entrypoints/action/run-action.ts";
 import { decodeLedger } from "../../src/adapters/ledger-codec/ledger-file.ts";
 import { parseMarker } from "../../src/core/sync/markers.ts";
-import type { ActionWorld, Runner } from "../support/action-world.ts";
+import type { ActionWorld } from "../support/action-world.ts";
 import { REPO, startActionWorld } from "../support/action-world.ts";
 import { removeTempDirs, sh } from "../support/git-repo.ts";
 
@@ -31,16 +30,11 @@ afterEach(async () => {
 });
 afterAll(() => nock.enableNetConnect());
 
-/** The step's io, in process; GitHub writes unspaced (the spacing is the adapter's, tested there). */
-function actionIo(r: Runner, mode: string, event: string, payload: unknown, inputs: Record<string, string> = {}): ActionIo {
-  return { env: w.env(r, mode, event, payload, inputs), stderr: { write: () => true }, limits: { writeMinTimeMs: 0, notificationMinTimeMs: 0 } };
-}
-
 describe("the Action", () => {
   it("labelled issue → routed task and a dispatched worker → worker performs the attempt read-only → record pushes the branch and opens the pull request", async () => {
     // 1. The issues event: auto mode makes the task, routes it, claims it and dispatches a worker run.
     const first = w.runner();
-    const auto = await runAction(actionIo(first, "auto", "issues", w.labelledIssue()));
+    const auto = await runAction(w.io(first, "auto", "issues", w.labelledIssue()));
     expect(auto).toMatchObject({ taskId: 1, status: "running", prUrl: null });
     expect(w.outputs(first)).toMatchObject({ "task-id": "1", status: "running" });
     const dispatches = w.fake.state.mustRepo(REPO).dispatches;
@@ -52,7 +46,7 @@ describe("the Action", () => {
     // 2. The worker job (a read-only token would refuse any write: it makes none).
     const work = w.runner();
     const before = w.fake.requests.length;
-    const worker = await runAction(actionIo(work, "worker", "workflow_dispatch", { inputs, ref: "refs/heads/main" }));
+    const worker = await runAction(w.io(work, "worker", "workflow_dispatch", { inputs, ref: "refs/heads/main" }));
     expect(w.fake.requests.slice(before).filter((q) => q.mutating && !q.graphqlFields?.every((f) => f === "repository"))).toEqual([]);
     expect(worker.artifactDir).toBe(join(work.temp, "agent-router-attempt"));
     expect(existsSync(join(worker.artifactDir!, "result.json"))).toBe(true);
@@ -62,7 +56,7 @@ describe("the Action", () => {
     // 3. The record job, on another runner, with the artifact downloaded into its checkout.
     const rec = w.runner();
     cpSync(worker.artifactDir!, join(rec.workspace, ".agent-router-attempt"), { recursive: true });
-    const recorded = await runAction(actionIo(rec, "record", "workflow_dispatch", { inputs, ref: "refs/heads/main" }));
+    const recorded = await runAction(w.io(rec, "record", "workflow_dispatch", { inputs, ref: "refs/heads/main" }));
     expect(recorded).toMatchObject({ taskId: 1, status: "done", prUrl: expect.stringMatching(/\/acme\/widgets\/pull\/\d+$/) });
     const head = sh(w.bare, "rev-parse", "refs/heads/agent-router/task-1");
     expect(sh(w.bare, "show", "--stat", "--format=%an", head)).toMatch(/^agent-router[\s\S]*notes\/task-1\.md/);
@@ -79,16 +73,47 @@ describe("the Action", () => {
 
   it("a record job without the worker's result records a router error at once, and the task retries", async () => {
     const first = w.runner();
-    await runAction(actionIo(first, "auto", "issues", w.labelledIssue()));
+    await runAction(w.io(first, "auto", "issues", w.labelledIssue()));
     const inputs = w.fake.state.mustRepo(REPO).dispatches[0]!.inputs as Record<string, string>;
     const rec = w.runner();
-    const r = await runAction(actionIo(rec, "record", "workflow_dispatch", { inputs, ref: "refs/heads/main" }, { "max-workers": "0" }));
+    const r = await runAction(w.io(rec, "record", "workflow_dispatch", { inputs, ref: "refs/heads/main" }, { "max-workers": "0" }));
     expect(r).toMatchObject({ taskId: 1, status: "retrying" });
+  });
+
+  it("R14: 10 labelled issues whose runs were mostly dropped (8 of 10 events never ran) all reach done; an issue a reader labelled does not start", { timeout: 180_000 }, async () => {
+    const maintainer = w.person("maintainer", "write");
+    const payloads = Array.from({ length: 10 }, () => w.labelledIssue());
+    const readerIssue = w.fake.state.addIssue(REPO, { title: "Please do my homework", body: "", user: "mallory" });
+    w.person("mallory", "read");
+    w.fake.state.labelIssue(REPO, readerIssue.number, "agent", "mallory");
+    for (const p of payloads) w.fake.state.labelIssue(REPO, p.issue.number, "agent", maintainer.login);
+    // Only two `labeled` runs ran; GitHub's concurrency dropped the other eight.
+    for (const p of [payloads[3]!, payloads[7]!]) await runAction(w.io(w.runner(), "auto", "issues", p));
+    // Scheduled runs take up the rest; every dispatched worker run is performed and recorded.
+    const done = new Set<string>();
+    for (let round = 0; round < 12; round++) {
+      await runAction(w.io(w.runner(), "auto", "schedule", { schedule: "*/15 * * * *" }));
+      for (const inputs of w.fake.state.mustRepo(REPO).dispatches.map((d) => d.inputs as Record<string, string>)) {
+        if (done.has(inputs.key!)) continue;
+        done.add(inputs.key!);
+        const work = w.runner();
+        const performed = await runAction(w.io(work, "worker", "workflow_dispatch", { inputs }));
+        const rec = w.runner();
+        cpSync(performed.artifactDir!, join(rec.workspace, ".agent-router-attempt"), { recursive: true });
+        await runAction(w.io(rec, "record", "workflow_dispatch", { inputs }));
+      }
+      if (w.fake.state.mustRepo(REPO).pulls.size === 10) break;
+    }
+    const ledgerText = w.fake.state.mustRepo(REPO).commits.get(w.fake.state.mustRepo(REPO).refs.get("refs/heads/agent-router/ledger")!)!.files.get("ledger.yml")!;
+    const tasks = decodeLedger(ledgerText, "ledger.yml", "test").ledger.tasks;
+    expect(tasks.map((t) => [t.source.kind === "issue" ? t.source.issue : 0, t.status]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual(payloads.map((p) => [p.issue.number, "done"]));
+    for (const p of payloads) expect([...w.fake.state.mustRepo(REPO).comments.values()].filter((c) => c.issue_number === p.issue.number && parseMarker(c.body)?.kind === "status")).toHaveLength(1);
+    expect(w.fake.state.mustRepo(REPO).pulls.size).toBe(10);
   });
 
   it("an event it does not act on is ignored with a reason, and touches nothing", async () => {
     const r = w.runner();
-    expect(await runAction(actionIo(r, "auto", "push", { ref: "refs/heads/main" }))).toEqual({ taskId: null, status: null, prUrl: null });
+    expect(await runAction(w.io(r, "auto", "push", { ref: "refs/heads/main" }))).toEqual({ taskId: null, status: null, prUrl: null });
     expect(w.fake.requests).toEqual([]);
     expect(readFileSync(r.summary, "utf8")).toMatch(/push ignored/);
   });

@@ -118,6 +118,25 @@ describe("issues", () => {
     expect(scope.isDone()).toBe(true);
   });
 
+  it("openIssuesLabelled asks for open issues with the label, oldest first, without pull requests; labelledBy names who last added the label", async () => {
+    const { gh } = setup();
+    const labelled = (id: number, event: string, name: string, login: string) => ({ id, event, label: { name, color: "ededed" }, actor: user(login, id) });
+    const scope = nock(BASE)
+      .get(`${R}/issues`)
+      .query({ state: "open", labels: "agent", sort: "created", direction: "asc", per_page: "100" })
+      .reply(200, [issueJson(3), issueJson(4, { pull_request: { url: "x" } })])
+      .get(`${R}/issues/3/events`)
+      .query({ per_page: "100" })
+      .reply(200, [labelled(1, "labeled", "Agent", "mallory"), labelled(2, "unlabeled", "agent", "maintainer"), { id: 3, event: "assigned", actor: user("x", 9) }, labelled(4, "labeled", "agent", "maintainer"), labelled(5, "labeled", "bug", "mallory")])
+      .get(`${R}/issues/5/events`)
+      .query({ per_page: "100" })
+      .reply(200, [labelled(6, "labeled", "agent", "mallory"), labelled(7, "unlabeled", "agent", "maintainer")]);
+    expect((await gh.openIssuesLabelled("agent")).map((i) => i.number)).toEqual([3]);
+    expect(await gh.labelledBy(3, "agent")).toMatchObject({ login: "maintainer", id: 4 });
+    expect(await gh.labelledBy(5, "agent")).toBeNull();
+    expect(scope.isDone()).toBe(true);
+  });
+
   it("listComments reads three pages through Link headers, oldest first", async () => {
     const { gh } = setup();
     const link = (page: number, last = 3) => `<${BASE}${R}/issues/5/comments?per_page=100&page=${page}>; rel="next", <${BASE}${R}/issues/5/comments?per_page=100&page=${last}>; rel="last"`;

@@ -11,6 +11,7 @@ import { memoryGitHub } from "../fakes/memory-github.ts";
 import { memoryLog } from "../fakes/memory-log.ts";
 import type { MemoryGitHub } from "../fakes/memory-github.ts";
 import { ctxAt } from "../support/ctx.ts";
+import { seeded } from "../support/seeded-random.ts";
 
 const WRITERS = 16;
 const EACH = 50;
@@ -28,17 +29,6 @@ function addOnce(title: string): (snap: LedgerSnapshot) => Mutation<{ id: number
   };
 }
 
-/** A small seeded generator, so a failing run can be repeated. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Arms one fault now and then: a stale head, a thrown 409 or 422 from the commit, or a lost answer. */
 function chaos(github: MemoryGitHub, random: () => number): void {

@@ -6,21 +6,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { GitLedgerStore } from "../../src/adapters/ledger-git/git-ledger-store.ts";
 import { makeRepo, removeTempDirs, sh } from "../support/git-repo.ts";
 import { built, runNode } from "../support/processes.ts";
+import { seeded } from "../support/seeded-random.ts";
 
 afterAll(removeTempDirs);
 
 const KILLS = 100;
 
-/** mulberry32: a small seeded generator, so a failing run can be repeated. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("ledger writer killed with SIGKILL", () => {
   it(`${KILLS} kills at random moments leave a ledger equal to a before- or after-write state`, async () => {

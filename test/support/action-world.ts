@@ -4,6 +4,7 @@
 // payloads shaped like GitHub's.
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { ActionIo } from "../../src/entrypoints/action/run-action.ts";
 import type { FakeGitHub } from "../fakes/fake-github/index.ts";
 import { startFakeGitHub } from "../fakes/fake-github/index.ts";
 import { sh, tempDir } from "./git-repo.ts";
@@ -29,6 +30,8 @@ export interface ActionWorld {
   runner(): Runner;
   /** The environment the runner gives a step of the Action: GITHUB_*, RUNNER_TEMP and INPUT_*. */
   env(r: Runner, mode: string, event: string, payload: unknown, inputs?: Record<string, string>): Record<string, string | undefined>;
+  /** A step's io for `runAction` in process; GitHub writes unspaced (the spacing is the adapter's, tested there). */
+  io(r: Runner, mode: string, event: string, payload: unknown, inputs?: Record<string, string>): ActionIo;
   /** The step's outputs as the runner would read them from GITHUB_OUTPUT. */
   outputs(r: Runner): Record<string, string>;
   /** A person (a User account), with this permission on the repository. */
@@ -40,13 +43,13 @@ export interface ActionWorld {
   close(): Promise<void>;
 }
 
-export async function startActionWorld(config = EXAMPLE_CONFIG): Promise<ActionWorld> {
+export async function startActionWorld(config = EXAMPLE_CONFIG, opts: { exampleAgent?: string } = {}): Promise<ActionWorld> {
   const fake = await startFakeGitHub();
   const seed = tempDir("ar-seed-");
   sh(seed, "init", "-q", "-b", "main");
   mkdirSync(join(seed, "tools"));
   mkdirSync(join(seed, ".github"));
-  copyFileSync(join(import.meta.dirname, "../../examples/example-agent.mjs"), join(seed, "tools/agent.mjs"));
+  copyFileSync(opts.exampleAgent ?? join(import.meta.dirname, "../../examples/example-agent.mjs"), join(seed, "tools/agent.mjs"));
   writeFileSync(join(seed, ".github/agent-router.yml"), config);
   writeFileSync(join(seed, "README.md"), "# widgets\n");
   sh(seed, "add", "-A");
@@ -61,6 +64,28 @@ export async function startActionWorld(config = EXAMPLE_CONFIG): Promise<ActionW
     if (permission) fake.state.mustRepo(REPO).permissions.set(login.toLowerCase(), permission);
     return { login: u.login, id: u.id, type: u.type };
   };
+  const env: ActionWorld["env"] = (r, mode, event, payload, inputs = {}) => {
+    const eventPath = join(r.temp, "event.json");
+    writeFileSync(eventPath, JSON.stringify(payload));
+    return {
+      PATH: process.env["PATH"],
+      GITHUB_REPOSITORY: REPO,
+      GITHUB_API_URL: fake.url,
+      GITHUB_SERVER_URL: "https://github.com",
+      GITHUB_RUN_ID: "777",
+      GITHUB_ACTOR: "maintainer",
+      GITHUB_EVENT_NAME: event,
+      GITHUB_EVENT_PATH: eventPath,
+      GITHUB_WORKFLOW_REF: `${REPO}/.github/workflows/agent-router.yml@refs/heads/main`,
+      GITHUB_WORKSPACE: r.workspace,
+      GITHUB_OUTPUT: r.output,
+      GITHUB_STEP_SUMMARY: r.summary,
+      RUNNER_TEMP: r.temp,
+      "INPUT_GITHUB-TOKEN": "ghs_actiontoken000000000000000000000000",
+      INPUT_MODE: mode,
+      ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
+    };
+  };
   return {
     fake,
     bare,
@@ -70,27 +95,9 @@ export async function startActionWorld(config = EXAMPLE_CONFIG): Promise<ActionW
       const temp = tempDir("ar-runner-temp-");
       return { workspace, temp, output: join(temp, "output"), summary: join(temp, "summary.md") };
     },
-    env(r, mode, event, payload, inputs = {}) {
-      const eventPath = join(r.temp, "event.json");
-      writeFileSync(eventPath, JSON.stringify(payload));
-      return {
-        PATH: process.env["PATH"],
-        GITHUB_REPOSITORY: REPO,
-        GITHUB_API_URL: fake.url,
-        GITHUB_SERVER_URL: "https://github.com",
-        GITHUB_RUN_ID: "777",
-        GITHUB_ACTOR: "maintainer",
-        GITHUB_EVENT_NAME: event,
-        GITHUB_EVENT_PATH: eventPath,
-        GITHUB_WORKFLOW_REF: `${REPO}/.github/workflows/agent-router.yml@refs/heads/main`,
-        GITHUB_WORKSPACE: r.workspace,
-        GITHUB_OUTPUT: r.output,
-        GITHUB_STEP_SUMMARY: r.summary,
-        RUNNER_TEMP: r.temp,
-        "INPUT_GITHUB-TOKEN": "ghs_actiontoken000000000000000000000000",
-        INPUT_MODE: mode,
-        ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
-      };
+    env,
+    io(r, mode, event, payload, inputs = {}) {
+      return { env: env(r, mode, event, payload, inputs), stderr: { write: () => true }, limits: { writeMinTimeMs: 0, notificationMinTimeMs: 0 } };
     },
     outputs(r) {
       return Object.fromEntries(

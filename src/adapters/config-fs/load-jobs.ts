@@ -1,7 +1,9 @@
 import { Job } from "../../core/config/job.ts";
+import { RouterError } from "../../core/errors.ts";
 import type { ConfigSource } from "../../core/ports.ts";
 import { BUILTIN_JOBS } from "./builtin-data.generated.ts";
 import { toConfigSource } from "./config-source.ts";
+import { formatConfigProblem } from "./load-config.ts";
 import { readUserYamlFiles } from "./load-routing.ts";
 import { parseYamlWithSchema, type FileProblem } from "./yaml-file.ts";
 
@@ -36,4 +38,16 @@ export async function loadJobs(root: string | ConfigSource, knownProfiles: Reado
   for (const [name, text] of Object.entries(BUILTIN_JOBS)) add(name, text, `jobs/${name}.yml (built-in)`);
   for (const { name, file, text } of await readUserYamlFiles(source, "jobs", problems)) add(name, text, file);
   return { jobs, sources, problems };
+}
+
+/**
+ * The jobs a reconcile runs: the enabled ones, by name. Any error in a job file (built-in or the
+ * repository's) stops the run with E_CONFIG_INVALID naming file and line, as a bad config does: a
+ * job that half-loads must not quietly stop firing.
+ */
+export async function loadEnabledJobs(root: string | ConfigSource, knownProfiles: ReadonlySet<string>): Promise<Job[]> {
+  const loaded = await loadJobs(root, knownProfiles);
+  const errors = loaded.problems.filter((p) => p.severity === "error");
+  if (errors.length > 0) throw new RouterError("E_CONFIG_INVALID", `scheduled jobs are invalid:\n${errors.map((p) => `  ${formatConfigProblem(p)}`).join("\n")}`, { problems: errors });
+  return [...loaded.jobs.values()].filter((j) => j.enabled).sort((a, b) => a.name.localeCompare(b.name));
 }

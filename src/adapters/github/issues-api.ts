@@ -1,7 +1,7 @@
 // Issues, comments, reactions, labels and sub-issues over REST.
-import type { GitHub } from "../../core/github-port.ts";
+import type { GitHub, GitHubActor } from "../../core/github-port.ts";
 import { guard, httpFailure, onStatus, site, toRouterError } from "./github-errors.ts";
-import { toComment, toIssue } from "./map-github.ts";
+import { toActor, toComment, toIssue } from "./map-github.ts";
 import type { RepoContext } from "./repo-context.ts";
 import { PER_PAGE } from "./repo-context.ts";
 import { NO_RESEND } from "./github-errors.ts";
@@ -10,6 +10,8 @@ type IssuesApi = Pick<
   GitHub,
   | "getIssue"
   | "issuesSince"
+  | "openIssuesLabelled"
+  | "labelledBy"
   | "createIssue"
   | "setIssueState"
   | "listComments"
@@ -27,6 +29,7 @@ type IssuesApi = Pick<
 const GET_ISSUE = "GET /repos/{owner}/{repo}/issues/{issue_number}";
 const CREATE_ISSUE = "POST /repos/{owner}/{repo}/issues";
 const LIST_ISSUES = "GET /repos/{owner}/{repo}/issues";
+const LIST_EVENTS = "GET /repos/{owner}/{repo}/issues/{issue_number}/events";
 const UPDATE_ISSUE = "PATCH /repos/{owner}/{repo}/issues/{issue_number}";
 const DELETE_COMMENT = "DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}";
 const LIST_COMMENTS = "GET /repos/{owner}/{repo}/issues/{issue_number}/comments";
@@ -71,6 +74,24 @@ export function issuesApi(ctx: RepoContext): IssuesApi {
     async issuesSince(since) {
       const issues = await guard(site(LIST_ISSUES), () => octokit.paginate(LIST_ISSUES, { owner, repo, state: "all", since, sort: "created", direction: "desc", per_page: PER_PAGE }));
       return issues.map(toIssue).filter((i) => !i.isPullRequest);
+    },
+
+    async openIssuesLabelled(label) {
+      const issues = await guard(site(LIST_ISSUES), () => octokit.paginate(LIST_ISSUES, { owner, repo, state: "open", labels: label, sort: "created", direction: "asc", per_page: PER_PAGE }));
+      return issues.map(toIssue).filter((i) => !i.isPullRequest);
+    },
+
+    async labelledBy(issue, label) {
+      const events = await guard(site(LIST_EVENTS), () => octokit.paginate(LIST_EVENTS, { owner, repo, issue_number: issue, per_page: PER_PAGE }));
+      const wanted = label.toLowerCase();
+      let by: GitHubActor | null = null;
+      for (const e of events) {
+        const name = "label" in e && e.label ? e.label.name.toLowerCase() : undefined;
+        if (name !== wanted) continue;
+        if (e.event === "labeled") by = e.actor ? toActor(e.actor) : null;
+        else if (e.event === "unlabeled") by = null;
+      }
+      return by;
     },
 
     async setIssueState(issue, state, reason) {

@@ -6,7 +6,10 @@ export const LEDGER_SCHEMA_VERSION = 1;
 
 const isoTime = z.iso.datetime({ offset: true });
 
-/** Per scheduled job: the last slot that produced a task, and the task it produced if still live. */
+/**
+ * Per scheduled job (see `planJobs`): the newest slot handled (it got a task, or was skipped while
+ * the job's previous task was live), and the newest task the job created while that task is live.
+ */
 export const JobState = z
   .object({ lastSlot: isoTime.optional(), activeTaskId: z.number().int().positive().optional() })
   .strict();

@@ -2,6 +2,7 @@ import { chooseAgent } from "../agents/choose-agent.ts";
 import { approvedToRun } from "../ledger/approval.ts";
 import { findTask } from "../ledger/ledger.ts";
 import type { Task } from "../ledger/task.ts";
+import { planJobs } from "../scheduling/plan-jobs.ts";
 import { isRunnable, planTick, runnableTasks } from "../scheduling/plan-tick.ts";
 import type { RunOutcome } from "./attempt-result.ts";
 import { recordResult } from "./attempt-result.ts";
@@ -19,9 +20,9 @@ const CLAIM_VERBS = new Set(["run", "next", "serve"]);
 
 /**
  * One reconcile, decided purely: the trigger's own change, then the results to record, then the
- * tick work (expired leases, failed dependencies, parents whose children settled), then routes,
- * approval gates and claims up to the limit. Whatever the trigger, the tick work is done
- * (level-triggered), so a dropped or cancelled run loses nothing.
+ * tick work (expired leases, failed dependencies, parents whose children settled, scheduled jobs'
+ * due slots), then routes, approval gates and claims up to the limit. Whatever the trigger, the
+ * tick work is done (level-triggered), so a dropped or cancelled run loses nothing.
  */
 export function planReconcile(input: ReconcileInput): ReconcilePlan {
   const { ctx } = input;
@@ -65,6 +66,11 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
 
   // 4. The tick work.
   for (const { taskId, event } of planTick(d.ledger, ctx.now)) d.step(taskId, event, `tick: ${event.type} #${taskId}`);
+  // Scheduled jobs: a task per due slot, after the results and the tick so that a job whose task
+  // ended in this reconcile may start its next one; routed below like any new task.
+  const scheduled = planJobs(d.ledger, input.jobs, ctx, { maxAttempts: input.config.execution.maxAttempts });
+  d.ledger = scheduled.ledger;
+  d.lines.push(...scheduled.lines);
 
   // 5. Routes decided before the commit, for tasks still waiting for one.
   const routeVerb = input.trigger.kind === "cli" && input.trigger.command.verb === "route" ? input.trigger.command.taskId : undefined;

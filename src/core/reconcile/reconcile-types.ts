@@ -1,4 +1,5 @@
 import type { CommenterCheck } from "../commands/authorize.ts";
+import type { Job } from "../config/job.ts";
 import type { MainConfig } from "../config/main-config.ts";
 import type { Profile } from "../config/profile.ts";
 import type { Effect, TaskEvent, TransitionContext } from "../ledger/events.ts";
@@ -22,6 +23,8 @@ export interface ReconcileInput {
   ctx: TransitionContext;
   config: MainConfig;
   profiles: ReadonlyMap<string, Profile>;
+  /** The scheduled jobs in force (enabled ones; others are ignored): every reconcile creates their due tasks. */
+  jobs: readonly Job[];
   /** Routes decided before the commit (rules, classifier, fallback), by task id. */
   routes: ReadonlyMap<number, Route>;
   /** Finished attempts to record in this commit. */

@@ -1,9 +1,9 @@
 import { CronExpressionParser, type CronExpression } from "cron-parser";
 
 /**
- * The one cron grammar: cron-parser, in UTC, narrowed to what GitHub Actions accepts (five fields;
- * numbers, names, `*`, ranges, steps and lists). Validation and due slots both go through
- * `parseSchedule`, so a schedule that validates is exactly one that can be run. cron-parser applies
+ * The one cron grammar: cron-parser, in UTC (or a job's IANA time zone), narrowed to what GitHub
+ * Actions accepts (five fields; numbers, names, `*`, ranges, steps and lists). Validation and due
+ * slots both go through `parseSchedule`, so a schedule that validates is exactly one that can be run. cron-parser applies
  * POSIX day-of-month OR day-of-week; its `strict` option would forbid that, so it stays off.
  */
 const FIELDS = [
@@ -24,11 +24,41 @@ const ATOM = /^(?:\*|\d+|[a-z]{3})$/i;
 /** Validation needs some current date; the core reads no clock, so any fixed instant will do. */
 const ANY_INSTANT = "2000-01-01T00:00:00.000Z";
 
-/** The schedule as cron-parser's iterator, starting after `from` (an ISO instant), in UTC. */
-export function parseSchedule(expression: string, from: string): CronExpression {
+/**
+ * The schedule as cron-parser's iterator, starting after `from` (an ISO instant). The fields are read
+ * as wall-clock time in `timezone` (an IANA name, checked by `timezoneProblem`), UTC when absent; the
+ * dates it returns are instants, whatever the host's TZ. With `until` (`since`), `next()` (`prev()`)
+ * throws (`isOutsideBounds`) rather than search beyond it, so a sparse schedule costs nothing past a window.
+ */
+export function parseSchedule(expression: string, from: string, timezone = "UTC", bounds: { until?: string; since?: string } = {}): CronExpression {
   const problems = cronProblems(expression);
+  const zone = timezoneProblem(timezone);
+  if (zone !== undefined) problems.push(zone);
   if (problems.length > 0) throw new Error(problems.join("; "));
-  return CronExpressionParser.parse(expression.trim(), { tz: "UTC", currentDate: from });
+  const span = { ...(bounds.until !== undefined ? { endDate: bounds.until } : {}), ...(bounds.since !== undefined ? { startDate: bounds.since } : {}) };
+  return CronExpressionParser.parse(expression.trim(), { tz: timezone, currentDate: from, ...span });
+}
+
+/** Whether cron-parser's `next()` (`prev()`) threw because the slot lies after `until` (before `since`). */
+export function isOutsideBounds(error: unknown): boolean {
+  return error instanceof Error && error.message === "Out of the time span range";
+}
+
+/**
+ * A problem with a time zone name, or undefined when it is an IANA zone. Intl decides what a zone is:
+ * cron-parser (through luxon) would also take "local" and "system" (the host's zone, which differs
+ * between a laptop and a runner) and offsets such as "UTC+3" (no daylight saving), and Intl refuses
+ * all three.
+ */
+export function timezoneProblem(zone: string): string | undefined {
+  const problem = `timezone "${zone}" is not an IANA time zone name; use one such as UTC, Europe/Berlin or America/New_York`;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    CronExpressionParser.parse("* * * * *", { tz: zone, currentDate: ANY_INSTANT }).next();
+    return undefined;
+  } catch {
+    return problem;
+  }
 }
 
 function messageOf(error: unknown): string {

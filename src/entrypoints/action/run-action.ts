@@ -13,6 +13,7 @@ import { processRegistry } from "../../adapters/agent-cli/process-registry.ts";
 import { runFolders } from "../../adapters/agent-cli/run-folders.ts";
 import { classifierFromEnv } from "../../adapters/classifier-ai/classifier-from-env.ts";
 import { formatConfigProblem, loadConfig } from "../../adapters/config-fs/load-config.ts";
+import { loadEnabledJobs } from "../../adapters/config-fs/load-jobs.ts";
 import { loadRouting } from "../../adapters/config-fs/load-routing.ts";
 import { toConfigSource } from "../../adapters/config-fs/config-source.ts";
 import { repoFiles } from "../../adapters/context-fs/repo-files.ts";
@@ -27,6 +28,7 @@ import { gitWorktrees } from "../../adapters/workspace-git/git-worktrees.ts";
 import type { GitHubIo, ReconcileDeps, WorkerIo } from "../../app/app-deps.ts";
 import type { ReconcileResult } from "../../app/reconcile.ts";
 import { reconcile } from "../../app/reconcile.ts";
+import { missedIssueEvents } from "../../app/discover-issues.ts";
 import { DispatchExecutor, performForRecord, recordFromWorker } from "../../app/remote-worker.ts";
 import type { MainConfig } from "../../core/config/main-config.ts";
 import { RouterError } from "../../core/errors.ts";
@@ -99,9 +101,19 @@ function mustWork(t: Trigger, mode: string): Work {
 async function auto(s: ActionSettings, deps: Deps, trigger: Trigger, log: Log): Promise<ActionReport> {
   if (trigger.kind === "work") throw new RouterError("E_USAGE", "a worker dispatch reached mode auto", {}, { fix: "Give the worker job mode: worker (see `agent-router init --github`)." });
   const executor = new DispatchExecutor(deps.github, { workflow: s.workflow, ref: await deps.github.api.defaultBranch() }, log);
-  const r = await reconcile(trigger, deps, { dryRun: s.dryRun, claim: { limit: s.maxWorkers }, executor });
+  // A scheduled (or manual) run also takes up labelled issues whose own run never came.
+  const missed = trigger.kind === "tick" ? await missedIssueEvents(deps, deps.github) : [];
+  let claimed = 0;
+  const plan: string[] = [];
+  for (const event of missed) {
+    const m = await reconcile(event, deps, { dryRun: s.dryRun, claim: { limit: Math.max(0, s.maxWorkers - claimed) }, executor });
+    claimed += m.claims.length;
+    plan.push(...m.plan);
+  }
+  const r = await reconcile(trigger, deps, { dryRun: s.dryRun, claim: { limit: Math.max(0, s.maxWorkers - claimed) }, executor });
   const after = await settleDispatches(deps, executor);
-  return report(s, deps, after ?? r, taskOf(r.outcome, trigger));
+  const last = after ?? r;
+  return report(s, deps, { ...last, plan: [...plan, ...last.plan] }, taskOf(r.outcome, trigger));
 }
 
 async function worker(s: ActionSettings, io: ActionIo, deps: Deps, work: Work, log: Log): Promise<ActionReport> {
@@ -178,6 +190,7 @@ async function buildDeps(s: ActionSettings, io: ActionIo, log: Log, traceId: str
   const routing = await loadRouting(source, loaded.config);
   const bad = routing.problems.filter((p) => p.severity === "error");
   if (bad.length > 0) throw new RouterError("E_CONFIG_INVALID", `profiles, routing rules or the classifier template are invalid:\n${bad.map((p) => `  ${formatConfigProblem(p)}`).join("\n")}`);
+  const jobs = await loadEnabledJobs(source, new Set(routing.profiles.keys()));
   const config = actionConfig(loaded.config, s, [...routing.profiles.values()].map((p) => p.timeoutMinutes));
   const throttle = io.limits ? { throttle: io.limits } : {};
   const octokit = createOctokit({ token: s.token, baseUrl: s.apiUrl, log, ...throttle });
@@ -201,6 +214,7 @@ async function buildDeps(s: ActionSettings, io: ActionIo, log: Log, traceId: str
     classifier: classifier.classifier,
     keyFor: attemptKey,
     random: Math.random,
+    jobs,
   };
 }
 

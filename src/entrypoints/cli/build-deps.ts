@@ -10,6 +10,7 @@ import { runFolders } from "../../adapters/agent-cli/run-folders.ts";
 import { classifierFromEnv } from "../../adapters/classifier-ai/classifier-from-env.ts";
 import type { LoadedConfig } from "../../adapters/config-fs/load-config.ts";
 import { formatConfigProblem, loadConfig } from "../../adapters/config-fs/load-config.ts";
+import { loadEnabledJobs } from "../../adapters/config-fs/load-jobs.ts";
 import type { LoadedRouting } from "../../adapters/config-fs/load-routing.ts";
 import { loadRouting } from "../../adapters/config-fs/load-routing.ts";
 import { repoFiles } from "../../adapters/context-fs/repo-files.ts";
@@ -79,9 +80,13 @@ export async function validRouting(ctx: CliContext): Promise<LoadedRouting> {
   return routing;
 }
 
-/** What reconcile needs; the classifier (and the AI SDK behind it) only for verbs that route. */
+/**
+ * What reconcile needs; the classifier (and the AI SDK behind it) only for verbs that route. The
+ * enabled jobs come from the working tree like the config; an invalid job file stops the command.
+ */
 export async function reconcileDepsOf(ctx: CliContext, io: CliIo, opts: { classifier?: boolean; routing?: LoadedRouting } = {}): Promise<ReconcileDeps & { classifierNote: string }> {
   const routing = opts.routing ?? (await validRouting(ctx));
+  const jobs = await loadEnabledJobs(ctx.root, new Set(routing.profiles.keys()));
   const setup = opts.classifier ? await classifierFromEnv(ctx.loaded.config.router.classifier, io.env, routing.classifierTemplate) : { classifier: null, why: "not needed" };
   return {
     ...ctx.deps,
@@ -90,6 +95,7 @@ export async function reconcileDepsOf(ctx: CliContext, io: CliIo, opts: { classi
     classifierNote: setup.classifier ? `classifier: ${setup.classifier.describe}` : `${setup.why}: rules and the fallback decide`,
     keyFor: attemptKey,
     random: Math.random,
+    jobs,
   };
 }
 

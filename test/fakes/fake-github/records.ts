@@ -31,6 +31,8 @@ export interface FakeIssue {
   /** Database ids of the sub-issues, in the order linked. */
   subIssueIds: number[];
   parentNumber?: number;
+  /** Who added or removed which label, oldest first (the issue's events API). */
+  labelEvents: { id: number; event: "labeled" | "unlabeled"; label: string; actor: FakeUser; created_at: string }[];
 }
 
 export interface FakeComment {

@@ -3,7 +3,7 @@
 // a label that exists, 410 for a deleted issue, 422 beyond 100 sub-issues.
 import type { RestContext, RestHandler } from "./rest-router.ts";
 import { gone, notFound, num, paginate, unprocessable } from "./rest-router.ts";
-import { commentJson, issueJson, labelJson, reactionJson } from "./rest-shapes.ts";
+import { commentJson, issueJson, labelJson, reactionJson, userJson } from "./rest-shapes.ts";
 import type { FakeIssue, FakeReaction } from "./records.ts";
 
 const MAX_SUB_ISSUES = 100;
@@ -49,6 +49,22 @@ function react(ctx: RestContext, on: FakeReaction["on"]) {
   const reaction: FakeReaction = { id, node_id: `REA_kw${id}`, content, user: viewer, created_at: ctx.state.now(), on };
   ctx.repo.reactions.push(reaction);
   return { status: 201, body: reactionJson(reaction, ctx.urls) };
+}
+
+function labelEventJson(e: FakeIssue["labelEvents"][number], issue: FakeIssue, ctx: RestContext) {
+  const label = ctx.repo.labels.get(e.label.toLowerCase());
+  return {
+    id: e.id,
+    node_id: `LE_lADO${e.id}`,
+    url: `${ctx.urls.api}/repos/${ctx.repo.owner.login}/${ctx.repo.name}/issues/events/${e.id}`,
+    actor: userJson(e.actor, ctx.urls),
+    event: e.event,
+    commit_id: null,
+    commit_url: null,
+    created_at: e.created_at,
+    performed_via_github_app: null,
+    label: { name: e.label, color: label?.color ?? "ededed" },
+  };
 }
 
 /** GitHub links issues of any repository of the same owner; the fake links issues of one repository. */
@@ -148,13 +164,21 @@ export const issueRoutes: Record<string, RestHandler> = {
     return comment ? react(ctx, { comment: comment.id }) : notFound();
   },
 
+  "GET /repos/{owner}/{repo}/issues/{issue_number}/events": (ctx) => {
+    const found = findIssue(ctx);
+    if ("answer" in found) return found.answer;
+    return paginate(ctx, found.issue.labelEvents.map((e) => labelEventJson(e, found.issue, ctx)));
+  },
+
   "POST /repos/{owner}/{repo}/issues/{issue_number}/labels": (ctx) => {
     const found = findIssue(ctx);
     if ("answer" in found) return found.answer;
     const { issue } = found;
     for (const name of labelNames(ctx.body.labels)) {
       const label = ctx.state.ensureLabel(ctx.repo, name);
-      if (!issue.labels.some((l) => l.toLowerCase() === label.name.toLowerCase())) issue.labels.push(label.name);
+      if (issue.labels.some((l) => l.toLowerCase() === label.name.toLowerCase())) continue;
+      issue.labels.push(label.name);
+      issue.labelEvents.push({ id: ctx.state.nextId(), event: "labeled", label: label.name, actor: ctx.state.viewer, created_at: ctx.state.now() });
     }
     issue.updated_at = ctx.state.now();
     return { status: 200, body: issueLabels(ctx, issue) };
@@ -165,8 +189,10 @@ export const issueRoutes: Record<string, RestHandler> = {
     if ("answer" in found) return found.answer;
     const { issue } = found;
     const name = (ctx.params.name ?? "").toLowerCase();
-    if (!issue.labels.some((l) => l.toLowerCase() === name)) return notFound("Label does not exist");
+    const removed = issue.labels.find((l) => l.toLowerCase() === name);
+    if (removed === undefined) return notFound("Label does not exist");
     issue.labels = issue.labels.filter((l) => l.toLowerCase() !== name);
+    issue.labelEvents.push({ id: ctx.state.nextId(), event: "unlabeled", label: removed, actor: ctx.state.viewer, created_at: ctx.state.now() });
     issue.updated_at = ctx.state.now();
     return { status: 200, body: issueLabels(ctx, issue) };
   },

@@ -162,9 +162,21 @@ export class FakeGitHubState {
       updated_at: at,
       closed_at: closed ? at : null,
       subIssueIds: [],
+      // Labels given at creation (an issue form's, or the opener's) are the opener's events.
+      labelEvents: labels.map((label) => ({ id: this.nextId(), event: "labeled" as const, label, actor: input.user, created_at: at })),
     };
     repo.issues.set(issue.number, issue);
     return issue;
+  }
+
+  /** Adds a label to an issue as `login` would (recorded as a `labeled` event by that user). */
+  labelIssue(fullName: string, issue: number, label: string, login: string): void {
+    const repo = this.mustRepo(fullName);
+    const found = repo.issues.get(issue);
+    if (!found) throw new Error(`fake-github: no issue #${issue} in ${fullName}`);
+    const name = this.ensureLabel(repo, label).name;
+    if (!found.labels.some((l) => l.toLowerCase() === name.toLowerCase())) found.labels.push(name);
+    found.labelEvents.push({ id: this.nextId(), event: "labeled", label: name, actor: this.user(login), created_at: this.now() });
   }
 
   addComment(fullName: string, issue: number, body: string, user?: string): FakeComment {

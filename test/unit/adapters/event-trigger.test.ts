@@ -10,6 +10,7 @@ import { triggerFromEvent } from "../../../src/adapters/github/event-trigger.ts"
 import type { RouterError } from "../../../src/core/errors.ts";
 import { isRouterError } from "../../../src/core/errors.ts";
 import type { GitHubUser, Trigger } from "../../../src/core/reconcile/trigger.ts";
+import { seeded } from "../../support/seeded-random.ts";
 
 /** The fields read, as GitHub sends them; the corruptions below write other types through `corruptAt`. */
 interface Payload {
@@ -288,17 +289,6 @@ describe("schedule, workflow_dispatch and other events", () => {
   });
 });
 
-/** mulberry32: a small seeded PRNG, so a failing corruption can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CANARY = "CANARY-payload-text-7f3a";
 const wrongValues: unknown[] = [null, undefined, "", CANARY, 0, -1, 1.5, 2 ** 60, Number.NaN, true, [], {}, [CANARY], { name: CANARY }];
@@ -346,7 +336,7 @@ describe("corrupted real payloads", () => {
       ...(["issues", "issue_comment", "workflow_dispatch"] as const).flatMap((name) => examples(dotcom, name).map((p): [string, Payload] => [name, p])),
       ["workflow_dispatch", workDispatch],
     ];
-    const random = prng(20240611);
+    const random = seeded(20240611);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     const outcomes = { trigger: 0, ignored: 0, invalid: 0 };
     for (let n = 0; n < 2000; n++) {

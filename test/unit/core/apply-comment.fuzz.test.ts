@@ -21,7 +21,7 @@ const CONFIG = MainConfig.parse({ github: { allowedBots: [4242] } });
 const route = { agent: "claude", profile: "feature", complexity: "medium", reason: "r", decidedBy: "rule" } as const;
 
 function input(ledger: Ledger, over: Partial<ReconcileInput>): ReconcileInput {
-  return { ledger, trigger: { kind: "tick" }, ctx: ctxAt(1, "router"), config: CONFIG, profiles: PROFILES, routes: new Map(), results: [], orphans: [], claim: { limit: 0, busy: new Set() }, reviews: { limit: 0, busy: new Set() }, keyFor: (id, n) => `k${id}.${n}`, random: () => 0.5, ...over };
+  return { ledger, trigger: { kind: "tick" }, ctx: ctxAt(1, "router"), config: CONFIG, profiles: PROFILES, jobs: [], routes: new Map(), results: [], orphans: [], claim: { limit: 0, busy: new Set() }, reviews: { limit: 0, busy: new Set() }, keyFor: (id, n) => `k${id}.${n}`, random: () => 0.5, ...over };
 }
 
 /** Issue #7's task after `events`: one ledger per interesting status. */

@@ -28,7 +28,7 @@ const MAINTAINER: GitHubUser = { login: "hubot-human", id: 1001, type: "User" };
 const WRITE: CommenterCheck = { permission: "write" };
 
 function input(ledger: Ledger, over: Partial<ReconcileInput> = {}, minute = 1): ReconcileInput {
-  return { ledger, trigger: { kind: "tick" }, ctx: ctxAt(minute, "router"), config: CONFIG, profiles: PROFILES, routes: new Map(), results: [], orphans: [], claim: { limit: 0, busy: new Set() }, reviews: { limit: 0, busy: new Set() }, keyFor: (id, n) => `k${id}.${n}`, random: () => 0.5, ...over };
+  return { ledger, trigger: { kind: "tick" }, ctx: ctxAt(minute, "router"), config: CONFIG, profiles: PROFILES, jobs: [], routes: new Map(), results: [], orphans: [], claim: { limit: 0, busy: new Set() }, reviews: { limit: 0, busy: new Set() }, keyFor: (id, n) => `k${id}.${n}`, random: () => 0.5, ...over };
 }
 
 const opened = (labels = ["agent"]): IssueEvent => ({ kind: "issue", action: "opened", deliveryId: "open-1", issue: { number: 7, title: "Fix the importer", body: "it breaks", labels, author: REQUESTER }, sender: REQUESTER });

@@ -88,6 +88,23 @@ describe("Job schema", () => {
     ]);
   });
 
+  it("takes an IANA time zone, and rejects anything else naming the job and the zone (the host's \"local\" zone and fixed offsets too)", () => {
+    expect(Job.parse({ ...job, timezone: "Europe/Berlin" }).timezone).toBe("Europe/Berlin");
+    expect(Job.parse(job).timezone).toBeUndefined();
+    for (const zone of ["Mars/Olympus", "local", "system", "UTC+3", "+02:00", "", "Europe/Berlin "]) {
+      const r = Job.safeParse({ ...job, timezone: zone });
+      expect(r.error?.issues.map((i) => [i.path.join("."), i.message]), zone).toEqual([
+        ["timezone", `job "nightly": timezone "${zone}" is not an IANA time zone name; use one such as UTC, Europe/Berlin or America/New_York`],
+      ]);
+    }
+    // Reported together with the schedule's problem.
+    expect(Job.safeParse({ ...job, schedule: "0 25 * * *", timezone: "Nowhere" }).error?.issues.map((i) => i.path.join("."))).toEqual(["schedule", "timezone"]);
+  });
+
+  it("rejects a title of blanks (a task needs a title)", () => {
+    expect(Job.safeParse({ ...job, task: { title: "   " } }).success).toBe(false);
+  });
+
   it("rejects unknown keys and bad names", () => {
     expect(Job.safeParse({ ...job, cron: "x" }).success).toBe(false);
     expect(Job.safeParse({ ...job, name: "Nightly Job" }).success).toBe(false);

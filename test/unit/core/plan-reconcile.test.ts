@@ -29,7 +29,7 @@ const key = (id: number, n: number): string => `k${id}.${n}`;
 
 /** Input for one plan at minute `minute` of the test day: a tick that claims nothing, unless told. */
 function input(ledger: Ledger, over: Partial<ReconcileInput> = {}, minute = 0): ReconcileInput {
-  return { ledger, trigger: { kind: "tick" }, ctx: ctxAt(minute), config: CONFIG, profiles: PROFILES, routes: new Map(), results: [], orphans: [], claim: { limit: 0, busy: new Set() }, reviews: { limit: 0, busy: new Set() }, keyFor: key, random: () => 0.5, ...over };
+  return { ledger, trigger: { kind: "tick" }, ctx: ctxAt(minute), config: CONFIG, profiles: PROFILES, jobs: [], routes: new Map(), results: [], orphans: [], claim: { limit: 0, busy: new Set() }, reviews: { limit: 0, busy: new Set() }, keyFor: key, random: () => 0.5, ...over };
 }
 
 const claiming = (limit: number, busy: number[] = []): Pick<ReconcileInput, "claim"> => ({ claim: { limit, busy: new Set(busy) } });

@@ -38,6 +38,7 @@ const EXAMPLES: Record<string, () => [string, unknown?]> = {
   "issues/update": () => [`${R}/issues/1`, { title: "parent!" }],
   "issues/create": () => [`${R}/issues`, { title: "new" }],
   "issues/list-for-repo": () => [`${R}/issues?state=all&since=2026-01-01T00:00:00Z&sort=created&direction=desc&per_page=100`],
+  "issues/list-events": () => [`${R}/issues/1/events?per_page=100`],
   "issues/list-comments": () => [`${R}/issues/1/comments?per_page=100`],
   "issues/create-comment": () => [`${R}/issues/1/comments`, { body: "x" }],
   "issues/get-comment": () => [`${R}/issues/comments/${ids.comment}`],
@@ -97,12 +98,12 @@ it("answers 400 to a REST request with an unknown field or a bad body, and recor
   expect(unknown.body.problems).toContain("POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues: body must NOT have additional properties (sub_issue)");
   const bad = await call(gh.url, "POST", `${R}/issues/1/comments`, { body: ["x"] });
   expect(bad.status).toBe(400);
-  expect((await call(gh.url, "GET", `${R}/issues/1/events`)).status).toBe(400);
+  expect((await call(gh.url, "GET", `${R}/issues/1/timeline`)).status).toBe(400);
   expect(gh.state.schemaProblems).toEqual([
     "POST /repos/acme/widgets/issues/1/sub_issues: POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues: body must have required property 'sub_issue_id'",
     "POST /repos/acme/widgets/issues/1/sub_issues: POST /repos/{owner}/{repo}/issues/{issue_number}/sub_issues: body must NOT have additional properties (sub_issue)",
     "POST /repos/acme/widgets/issues/1/comments: POST /repos/{owner}/{repo}/issues/{issue_number}/comments: body/body must be string",
-    "GET /repos/acme/widgets/issues/1/events: unknown endpoint: GET /repos/acme/widgets/issues/1/events",
+    "GET /repos/acme/widgets/issues/1/timeline: unknown endpoint: GET /repos/acme/widgets/issues/1/timeline",
   ]);
   expect(gh.requests.map((r) => r.status)).toEqual([400, 400, 400]);
   gh.state.schemaProblems.length = 0;
