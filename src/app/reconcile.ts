@@ -1,4 +1,4 @@
-import { findTask, replaceTask } from "../core/ledger/ledger.ts";
+import { findTask } from "../core/ledger/ledger.ts";
 import type { Effect } from "../core/ledger/events.ts";
 import type { Route } from "../core/ledger/task.ts";
 import type { AgentRunPlan, AgentRunRequest } from "../core/ports.ts";
@@ -10,8 +10,8 @@ import { describeTrigger } from "../core/reconcile/trigger.ts";
 import type { RouteDecision } from "../core/routing/decide-route.ts";
 import { decideRoute, mentionedPaths } from "../core/routing/decide-route.ts";
 import type { Ledger } from "../core/ledger/ledger.ts";
-import type { GitHubIo, ReconcileDeps, WorkerIo } from "./app-deps.ts";
-import { needsSync, syncGitHub } from "./sync-github.ts";
+import type { ReconcileDeps, WorkerIo } from "./app-deps.ts";
+import { mirrorToGitHub } from "./sync-github.ts";
 import { contextOf, logOf, mutateOptionsOf, redactOf } from "./app-deps.ts";
 import type { Redact } from "../core/secrets/redact.ts";
 import { redactDeep } from "../core/secrets/redact.ts";
@@ -168,46 +168,6 @@ function routesStillFor(routes: ReadonlyMap<number, Route>, preview: Ledger, pla
     return t && JSON.stringify([t.source, t.title]);
   };
   return new Map([...routes].filter(([id]) => identity(planned, id) !== undefined && identity(planned, id) === identity(preview, id)));
-}
-
-/** Tasks synced per reconcile at most (besides those this reconcile changed): repairs catch up over a few runs. */
-const SYNC_REPAIRS_PER_RUN = 20;
-
-/**
- * After the commit: GitHub is brought to the state of every task this reconcile changed, and of
- * tasks whose mirror is behind (an earlier sync failed or was cut short), then what GitHub assigned
- * (comment ids, pull requests, child issues) and how much history it shows go back to the ledger
- * in one more commit. An idle reconcile touches GitHub not at all.
- */
-async function mirrorToGitHub(deps: ReconcileDeps, gh: GitHubIo, p: ReconcilePlan, dryRun: boolean): Promise<string[]> {
-  const changed = new Set<number>();
-  for (const e of p.effects) if ((e.kind === "sync_task" || e.kind === "reopen_issue") && e.taskId !== undefined) changed.add(e.taskId);
-  for (const id of [...changed]) {
-    const parent = findTask(p.ledger, id)?.parentId;
-    if (parent !== undefined) changed.add(parent);
-  }
-  const behind = p.ledger.tasks.filter((t) => !changed.has(t.id) && needsSync(t)).slice(0, SYNC_REPAIRS_PER_RUN).map((t) => t.id);
-  const ids = [...changed].filter((id) => { const t = findTask(p.ledger, id); return t !== undefined && needsSync(t); }).concat(behind);
-  const round = await syncGitHub(deps, gh, p.ledger, ids, p.effects, dryRun);
-  const synced = `github: synced ${[...round.patches.keys()].map((id) => `#${id}`).join(", ")}`;
-  if (dryRun) return round.patches.size === 0 ? round.plan : [...round.plan, `would write the ledger commit "${synced}"`];
-  if (round.patches.size === 0) return round.plan;
-  await mutateLedger(
-    deps.store,
-    (snap) => {
-      let ledger = snap.ledger;
-      for (const [id, patch] of round.patches) {
-        const t = findTask(ledger, id);
-        if (!t) continue;
-        const { issueClaim, ...github } = { ...t.github, ...patch };
-        // A linked issue ends the claim on creating it.
-        ledger = replaceTask(ledger, { ...t, github: github.issue === undefined && issueClaim ? { ...github, issueClaim } : github });
-      }
-      return { ledger, result: undefined, summary: synced };
-    },
-    mutateOptionsOf(deps),
-  );
-  return round.plan;
 }
 
 /** The trigger with what people wrote (issue title and body, comment) redacted. */

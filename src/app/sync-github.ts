@@ -1,19 +1,20 @@
-import type { GitHub, GitHubComment, GitHubPull } from "../core/github-port.ts";
+import type { GitHub, GitHubComment } from "../core/github-port.ts";
 import { approvedForPr } from "../core/ledger/approval.ts";
 import type { Effect } from "../core/ledger/events.ts";
 import type { Ledger } from "../core/ledger/ledger.ts";
-import { findTask } from "../core/ledger/ledger.ts";
+import { findTask, replaceTask } from "../core/ledger/ledger.ts";
 import type { GitHubLinks, Task, TaskStatus } from "../core/ledger/task.ts";
-import type { MarkerQuery } from "../core/sync/markers.ts";
-import { findMarked, parseMarker, SINGLE_KEY, taskMarker } from "../core/sync/markers.ts";
-import { capComment, sanitizeOutbound } from "../core/sync/outbound.ts";
+import { SINGLE_KEY, taskMarker } from "../core/sync/markers.ts";
+import { sanitizeOutbound } from "../core/sync/outbound.ts";
 import { linkAllowList } from "../core/sync/outbound-links.ts";
 import type { SyncObserved, SyncOp, SyncOptions } from "../core/sync/plan-sync.ts";
 import { planSync } from "../core/sync/plan-sync.ts";
 import { issueOf, taskBranch } from "../core/sync/task-links.ts";
 import type { GitHubIo, ReconcileDeps } from "./app-deps.ts";
-import { ensureChildIssue } from "./child-issues.ts";
-import { logOf } from "./app-deps.ts";
+import { authorOf, ensureChildIssue, ensureComment, ensurePull, withoutForgedMarkers } from "./ensure-once.ts";
+import { logOf, mutateOptionsOf } from "./app-deps.ts";
+import { mutateLedger } from "./mutate-ledger.ts";
+import type { ReconcilePlan } from "../core/reconcile/plan-reconcile.ts";
 
 /** What one sync round found out, to be written back to the ledger (links, and how much of the history GitHub shows). */
 export type LinkPatches = Map<number, Partial<GitHubLinks>>;
@@ -209,59 +210,6 @@ async function setProjectStatus(api: GitHub, op: Extract<SyncOp, { kind: "set_pr
   return r.ok ? undefined : r.warning;
 }
 
-const authorOf = (accountId: number | undefined): { authorId?: number } => (accountId === undefined ? {} : { authorId: accountId });
-
-/**
- * The comments with a marker that the router's own account wrote, and every comment without one:
- * anyone can start a comment with a marker, and one the router took for its own would be edited
- * (or, when it may not, block the task's mirror). All of them when the account is not known.
- */
-function withoutForgedMarkers(comments: GitHubComment[], accountId: number | undefined): GitHubComment[] {
-  return accountId === undefined ? comments : comments.filter((c) => c.author.id === accountId || parseMarker(c.body) === null);
-}
-
-/**
- * A comment with this marker on its first line, created once: found among the issue's comments
- * (every page) first, and looked for again when the create failed (its response may have been lost
- * after GitHub made it), so a retry never duplicates it.
- */
-async function ensureComment(api: GitHub, issue: number, marker: MarkerQuery & { key: string }, body: string, known?: GitHubComment[]): Promise<GitHubComment> {
-  const mine = (cs: readonly GitHubComment[]): GitHubComment | undefined => findMarked(cs, marker);
-  const existing = mine(known ?? (await api.listComments(issue)));
-  if (existing) return existing;
-  let created: GitHubComment;
-  try {
-    created = await api.createComment(issue, capComment(body));
-  } catch (err) {
-    const landed = mine(await api.listComments(issue));
-    if (landed) return landed;
-    throw err;
-  }
-  // Two writers that looked at once both created one: the oldest stays, and each deletes its own
-  // if it is not the oldest, so they converge on exactly one whatever the interleaving.
-  const oldest = mine(await api.listComments(issue));
-  if (oldest && oldest.id !== created.id) {
-    await api.deleteComment(created.id);
-    return oldest;
-  }
-  return created;
-}
-
-/**
- * The task branch's pull request, opened once: a create that failed (another writer opened it a
- * moment earlier and GitHub answered 422 "already exists", or the response was lost after GitHub
- * made it) is followed by a look for the branch's pull request, which is then the one.
- */
-async function ensurePull(api: GitHub, op: Extract<SyncOp, { kind: "create_pull" }>): Promise<GitHubPull> {
-  try {
-    return await api.createPull(op);
-  } catch (err) {
-    const landed = await api.findPull(op.head);
-    if (landed && landed.state === "open") return landed;
-    throw err;
-  }
-}
-
 function describeOp(op: SyncOp): string {
   switch (op.kind) {
     case "create_comment":
@@ -277,4 +225,44 @@ function describeOp(op: SyncOp): string {
     default:
       return `${op.kind.replace(/_/g, " ")} for task ${op.taskId}`;
   }
+}
+
+/** Tasks synced per reconcile at most (besides those this reconcile changed): repairs catch up over a few runs. */
+const SYNC_REPAIRS_PER_RUN = 20;
+
+/**
+ * After the commit: GitHub is brought to the state of every task this reconcile changed, and of
+ * tasks whose mirror is behind (an earlier sync failed or was cut short), then what GitHub assigned
+ * (comment ids, pull requests, child issues) and how much history it shows go back to the ledger
+ * in one more commit. An idle reconcile touches GitHub not at all.
+ */
+export async function mirrorToGitHub(deps: ReconcileDeps, gh: GitHubIo, p: ReconcilePlan, dryRun: boolean): Promise<string[]> {
+  const changed = new Set<number>();
+  for (const e of p.effects) if ((e.kind === "sync_task" || e.kind === "reopen_issue") && e.taskId !== undefined) changed.add(e.taskId);
+  for (const id of [...changed]) {
+    const parent = findTask(p.ledger, id)?.parentId;
+    if (parent !== undefined) changed.add(parent);
+  }
+  const behind = p.ledger.tasks.filter((t) => !changed.has(t.id) && needsSync(t)).slice(0, SYNC_REPAIRS_PER_RUN).map((t) => t.id);
+  const ids = [...changed].filter((id) => { const t = findTask(p.ledger, id); return t !== undefined && needsSync(t); }).concat(behind);
+  const round = await syncGitHub(deps, gh, p.ledger, ids, p.effects, dryRun);
+  const synced = `github: synced ${[...round.patches.keys()].map((id) => `#${id}`).join(", ")}`;
+  if (dryRun) return round.patches.size === 0 ? round.plan : [...round.plan, `would write the ledger commit "${synced}"`];
+  if (round.patches.size === 0) return round.plan;
+  await mutateLedger(
+    deps.store,
+    (snap) => {
+      let ledger = snap.ledger;
+      for (const [id, patch] of round.patches) {
+        const t = findTask(ledger, id);
+        if (!t) continue;
+        const { issueClaim, ...github } = { ...t.github, ...patch };
+        // A linked issue ends the claim on creating it.
+        ledger = replaceTask(ledger, { ...t, github: github.issue === undefined && issueClaim ? { ...github, issueClaim } : github });
+      }
+      return { ledger, result: undefined, summary: synced };
+    },
+    mutateOptionsOf(deps),
+  );
+  return round.plan;
 }

@@ -5,116 +5,100 @@
 // records the result and opens the pull request; outputs and the step summary say so.
 import { cpSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import nock from "nock";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runAction } from "../../src/entrypoints/action/run-action.ts";
 import { decodeLedger } from "../../src/adapters/ledger-codec/ledger-file.ts";
 import { parseMarker } from "../../src/core/sync/markers.ts";
-import type { ActionWorld } from "../support/action-world.ts";
-import { REPO, startActionWorld } from "../support/action-world.ts";
-import { removeTempDirs, sh } from "../support/git-repo.ts";
+import { REPO, useActionWorld } from "../support/action-world.ts";
+import { sh } from "../support/git-repo.ts";
 
-let w: ActionWorld;
-
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect("127.0.0.1");
-});
-beforeEach(async () => {
-  w = await startActionWorld();
-});
-afterEach(async () => {
-  expect(w.fake.state.schemaProblems).toEqual([]);
-  await w.close();
-  removeTempDirs();
-});
-afterAll(() => nock.enableNetConnect());
+const world = useActionWorld();
 
 describe("the Action", () => {
   it("labelled issue → routed task and a dispatched worker → worker performs the attempt read-only → record pushes the branch and opens the pull request", async () => {
     // 1. The issues event: auto mode makes the task, routes it, claims it and dispatches a worker run.
-    const first = w.runner();
-    const auto = await runAction(w.io(first, "auto", "issues", w.labelledIssue()));
+    const first = world().runner();
+    const auto = await runAction(world().io(first, "auto", "issues", world().labelledIssue()));
     expect(auto).toMatchObject({ taskId: 1, status: "running", prUrl: null });
-    expect(w.outputs(first)).toMatchObject({ "task-id": "1", status: "running" });
-    const dispatches = w.fake.state.mustRepo(REPO).dispatches;
+    expect(world().outputs(first)).toMatchObject({ "task-id": "1", status: "running" });
+    const dispatches = world().fake.state.mustRepo(REPO).dispatches;
     expect(dispatches).toHaveLength(1);
     expect(dispatches[0]).toMatchObject({ workflow_id: "agent-router.yml", ref: "main", inputs: { task: "1", attempt: "1", agent: "example" } });
     const inputs = dispatches[0]!.inputs as Record<string, string>;
     expect(readFileSync(first.summary, "utf8")).toMatch(/\| 1: Importer drops rows \| `running` \| `example` \| 1 \|/);
 
     // 2. The worker job (a read-only token would refuse any write: it makes none).
-    const work = w.runner();
-    const before = w.fake.requests.length;
-    const worker = await runAction(w.io(work, "worker", "workflow_dispatch", { inputs, ref: "refs/heads/main" }));
-    expect(w.fake.requests.slice(before).filter((q) => q.mutating && !q.graphqlFields?.every((f) => f === "repository"))).toEqual([]);
+    const work = world().runner();
+    const before = world().fake.requests.length;
+    const worker = await runAction(world().io(work, "worker", "workflow_dispatch", { inputs, ref: "refs/heads/main" }));
+    expect(world().fake.requests.slice(before).filter((q) => q.mutating)).toEqual([]);
     expect(worker.artifactDir).toBe(join(work.temp, "agent-router-attempt"));
     expect(existsSync(join(worker.artifactDir!, "result.json"))).toBe(true);
     expect(existsSync(join(worker.artifactDir!, "branch.bundle"))).toBe(true);
-    expect(sh(w.bare, "for-each-ref", "refs/heads/agent-router/")).toBe(""); // nothing pushed by the worker
+    expect(sh(world().bare, "for-each-ref", "refs/heads/agent-router/")).toBe(""); // nothing pushed by the worker
 
     // 3. The record job, on another runner, with the artifact downloaded into its checkout.
-    const rec = w.runner();
+    const rec = world().runner();
     cpSync(worker.artifactDir!, join(rec.workspace, ".agent-router-attempt"), { recursive: true });
-    const recorded = await runAction(w.io(rec, "record", "workflow_dispatch", { inputs, ref: "refs/heads/main" }));
+    const recorded = await runAction(world().io(rec, "record", "workflow_dispatch", { inputs, ref: "refs/heads/main" }));
     expect(recorded).toMatchObject({ taskId: 1, status: "done", prUrl: expect.stringMatching(/\/acme\/widgets\/pull\/\d+$/) });
-    const head = sh(w.bare, "rev-parse", "refs/heads/agent-router/task-1");
-    expect(sh(w.bare, "show", "--stat", "--format=%an", head)).toMatch(/^agent-router[\s\S]*notes\/task-1\.md/);
-    const pulls = [...w.fake.state.mustRepo(REPO).pulls.values()];
+    const head = sh(world().bare, "rev-parse", "refs/heads/agent-router/task-1");
+    expect(sh(world().bare, "show", "--stat", "--format=%an", head)).toMatch(/^agent-router[\s\S]*notes\/task-1\.md/);
+    const pulls = [...world().fake.state.mustRepo(REPO).pulls.values()];
     expect(pulls).toHaveLength(1);
     expect(pulls[0]!.body).toMatch(/Closes #1\b/);
-    const comments = [...w.fake.state.mustRepo(REPO).comments.values()].filter((c) => parseMarker(c.body)?.kind === "status");
+    const comments = [...world().fake.state.mustRepo(REPO).comments.values()].filter((c) => parseMarker(c.body)?.kind === "status");
     expect(comments).toHaveLength(1);
     expect(comments[0]!.body).toContain("https://github.com/acme/widgets/actions/runs/777");
-    const ledgerText = w.fake.state.mustRepo(REPO).commits.get(w.fake.state.mustRepo(REPO).refs.get("refs/heads/agent-router/ledger")!)!.files.get("ledger.yml")!;
+    const ledgerText = world().fake.state.mustRepo(REPO).commits.get(world().fake.state.mustRepo(REPO).refs.get("refs/heads/agent-router/ledger")!)!.files.get("ledger.yml")!;
     expect(decodeLedger(ledgerText, "ledger.yml", "test").ledger.tasks[0]).toMatchObject({ status: "done", attempts: [{ outcome: "success", agent: "example" }] });
     expect(readFileSync(rec.summary, "utf8")).toMatch(/`done`/);
   });
 
   it("a record job without the worker's result records a router error at once, and the task retries", async () => {
-    const first = w.runner();
-    await runAction(w.io(first, "auto", "issues", w.labelledIssue()));
-    const inputs = w.fake.state.mustRepo(REPO).dispatches[0]!.inputs as Record<string, string>;
-    const rec = w.runner();
-    const r = await runAction(w.io(rec, "record", "workflow_dispatch", { inputs, ref: "refs/heads/main" }, { "max-workers": "0" }));
+    const first = world().runner();
+    await runAction(world().io(first, "auto", "issues", world().labelledIssue()));
+    const inputs = world().fake.state.mustRepo(REPO).dispatches[0]!.inputs as Record<string, string>;
+    const rec = world().runner();
+    const r = await runAction(world().io(rec, "record", "workflow_dispatch", { inputs, ref: "refs/heads/main" }, { "max-workers": "0" }));
     expect(r).toMatchObject({ taskId: 1, status: "retrying" });
   });
 
   it("R14: 10 labelled issues whose runs were mostly dropped (8 of 10 events never ran) all reach done; an issue a reader labelled does not start", { timeout: 180_000 }, async () => {
-    const maintainer = w.person("maintainer", "write");
-    const payloads = Array.from({ length: 10 }, () => w.labelledIssue());
-    const readerIssue = w.fake.state.addIssue(REPO, { title: "Please do my homework", body: "", user: "mallory" });
-    w.person("mallory", "read");
-    w.fake.state.labelIssue(REPO, readerIssue.number, "agent", "mallory");
-    for (const p of payloads) w.fake.state.labelIssue(REPO, p.issue.number, "agent", maintainer.login);
+    const maintainer = world().person("maintainer", "write");
+    const payloads = Array.from({ length: 10 }, () => world().labelledIssue());
+    const readerIssue = world().fake.state.addIssue(REPO, { title: "Please do my homework", body: "", user: "mallory" });
+    world().person("mallory", "read");
+    world().fake.state.labelIssue(REPO, readerIssue.number, "agent", "mallory");
+    for (const p of payloads) world().fake.state.labelIssue(REPO, p.issue.number, "agent", maintainer.login);
     // Only two `labeled` runs ran; GitHub's concurrency dropped the other eight.
-    for (const p of [payloads[3]!, payloads[7]!]) await runAction(w.io(w.runner(), "auto", "issues", p));
+    for (const p of [payloads[3]!, payloads[7]!]) await runAction(world().io(world().runner(), "auto", "issues", p));
     // Scheduled runs take up the rest; every dispatched worker run is performed and recorded.
     const done = new Set<string>();
     for (let round = 0; round < 12; round++) {
-      await runAction(w.io(w.runner(), "auto", "schedule", { schedule: "*/15 * * * *" }));
-      for (const inputs of w.fake.state.mustRepo(REPO).dispatches.map((d) => d.inputs as Record<string, string>)) {
+      await runAction(world().io(world().runner(), "auto", "schedule", { schedule: "*/15 * * * *" }));
+      for (const inputs of world().fake.state.mustRepo(REPO).dispatches.map((d) => d.inputs as Record<string, string>)) {
         if (done.has(inputs.key!)) continue;
         done.add(inputs.key!);
-        const work = w.runner();
-        const performed = await runAction(w.io(work, "worker", "workflow_dispatch", { inputs }));
-        const rec = w.runner();
+        const work = world().runner();
+        const performed = await runAction(world().io(work, "worker", "workflow_dispatch", { inputs }));
+        const rec = world().runner();
         cpSync(performed.artifactDir!, join(rec.workspace, ".agent-router-attempt"), { recursive: true });
-        await runAction(w.io(rec, "record", "workflow_dispatch", { inputs }));
+        await runAction(world().io(rec, "record", "workflow_dispatch", { inputs }));
       }
-      if (w.fake.state.mustRepo(REPO).pulls.size === 10) break;
+      if (world().fake.state.mustRepo(REPO).pulls.size === 10) break;
     }
-    const ledgerText = w.fake.state.mustRepo(REPO).commits.get(w.fake.state.mustRepo(REPO).refs.get("refs/heads/agent-router/ledger")!)!.files.get("ledger.yml")!;
+    const ledgerText = world().fake.state.mustRepo(REPO).commits.get(world().fake.state.mustRepo(REPO).refs.get("refs/heads/agent-router/ledger")!)!.files.get("ledger.yml")!;
     const tasks = decodeLedger(ledgerText, "ledger.yml", "test").ledger.tasks;
     expect(tasks.map((t) => [t.source.kind === "issue" ? t.source.issue : 0, t.status]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual(payloads.map((p) => [p.issue.number, "done"]));
-    for (const p of payloads) expect([...w.fake.state.mustRepo(REPO).comments.values()].filter((c) => c.issue_number === p.issue.number && parseMarker(c.body)?.kind === "status")).toHaveLength(1);
-    expect(w.fake.state.mustRepo(REPO).pulls.size).toBe(10);
+    for (const p of payloads) expect([...world().fake.state.mustRepo(REPO).comments.values()].filter((c) => c.issue_number === p.issue.number && parseMarker(c.body)?.kind === "status")).toHaveLength(1);
+    expect(world().fake.state.mustRepo(REPO).pulls.size).toBe(10);
   });
 
   it("an event it does not act on is ignored with a reason, and touches nothing", async () => {
-    const r = w.runner();
-    expect(await runAction(w.io(r, "auto", "push", { ref: "refs/heads/main" }))).toEqual({ taskId: null, status: null, prUrl: null });
-    expect(w.fake.requests).toEqual([]);
+    const r = world().runner();
+    expect(await runAction(world().io(r, "auto", "push", { ref: "refs/heads/main" }))).toEqual({ taskId: null, status: null, prUrl: null });
+    expect(world().fake.requests).toEqual([]);
     expect(readFileSync(r.summary, "utf8")).toMatch(/push ignored/);
   });
 });

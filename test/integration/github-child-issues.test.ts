@@ -3,7 +3,7 @@
 // claim whose holder crashed lapses and the next sync links the issue it made instead of a second.
 import nock from "nock";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ISSUE_CLAIM_MS } from "../../src/app/child-issues.ts";
+import { ISSUE_CLAIM_MS } from "../../src/app/ensure-once.ts";
 import type { ReconcileDeps } from "../../src/app/app-deps.ts";
 import { reconcile } from "../../src/app/reconcile.ts";
 import { findTask, replaceTask } from "../../src/core/ledger/ledger.ts";

@@ -4,10 +4,12 @@
 // payloads shaped like GitHub's.
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import nock from "nock";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import type { ActionIo } from "../../src/entrypoints/action/run-action.ts";
 import type { FakeGitHub } from "../fakes/fake-github/index.ts";
 import { startFakeGitHub } from "../fakes/fake-github/index.ts";
-import { sh, tempDir } from "./git-repo.ts";
+import { removeTempDirs, sh, tempDir } from "./git-repo.ts";
 
 export const REPO = "acme/widgets";
 export const EXAMPLE_CONFIG = `agents:
@@ -121,4 +123,26 @@ export async function startActionWorld(config = EXAMPLE_CONFIG, opts: { exampleA
     },
     close: () => fake.close(),
   };
+}
+
+/**
+ * Registers the hooks of a test file whose every test gets a fresh world: loopback only, the fake's
+ * schema checks asserted after each test, temp folders removed. Returns the current world.
+ */
+export function useActionWorld(): () => ActionWorld {
+  let world: ActionWorld | undefined;
+  beforeAll(() => {
+    nock.disableNetConnect();
+    nock.enableNetConnect("127.0.0.1");
+  });
+  beforeEach(async () => {
+    world = await startActionWorld();
+  });
+  afterEach(async () => {
+    expect(world!.fake.state.schemaProblems).toEqual([]);
+    await world!.close();
+    removeTempDirs();
+  });
+  afterAll(() => nock.enableNetConnect());
+  return () => world!;
 }

@@ -172,7 +172,7 @@ const num = (s: string | undefined): number => Number(s);
 /** A ledger commit, by what its headline says it records. */
 function ledgerCommit(headline: string): string {
   if (headline.startsWith("github: synced")) return "ledger commit: GitHub links";
-  // ensureChildIssue (src/app/child-issues.ts): a claim on creating a child's issue, given back when the create fails.
+  // ensureChildIssue (src/app/ensure-once.ts): a claim on creating a child's issue, given back when the create fails.
   if (/^github: task \d+ claims its issue/.test(headline)) return "ledger commit: child issue claim";
   if (/^github: task \d+ gives back its issue claim/.test(headline)) return "ledger commit: child issue claim given back";
   return "ledger commit: changes";
@@ -236,7 +236,7 @@ export function planIntents(plan: readonly string[], ledger: Ledger, ledgerBranc
     else if ((x = m(/^would set issue state for task (\d+)$/))) out.push(`issue ${issue(x[1])} state set`);
     else if ((x = m(/^would open a pull request from (\S+) to (\S+) for task \d+$/))) out.push(`pull request opened from ${x[1]} to ${x[2]}`);
     else if ((x = m(/^would update pull for task (\d+)$/))) out.push(`pull request #${findTask(ledger, num(x[1]))?.github?.pr ?? "?"} updated`);
-    // Creating a child's issue is claimed in the ledger first and linked as a sub-issue at once (src/app/child-issues.ts).
+    // Creating a child's issue is claimed in the ledger first and linked as a sub-issue at once (src/app/ensure-once.ts).
     else if ((x = m(/^would create child issue for task (\d+)$/))) out.push("child issue created", "ledger commit: child issue claim", `sub-issue linked to ${issue(x[1])}`);
     else if ((x = m(/^would add sub issue for task (\d+)$/))) out.push(`sub-issue linked to ${issue(x[1])}`);
     else if (m(/^would set project status for task \d+$/)) out.push("project item added", "project status set");

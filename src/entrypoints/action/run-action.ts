@@ -268,6 +268,5 @@ async function workerIo(s: ActionSettings, io: ActionIo, deps: Deps, agent: stri
     newBoundary,
     timer: systemTimer,
     runFolders: runFolders(runRoot),
-    readOnly: true,
   };
 }

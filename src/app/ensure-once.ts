@@ -1,7 +1,15 @@
-import type { GitHub, GitHubIssue } from "../core/github-port.ts";
+/**
+ * Things the router creates on GitHub once, however many runs race and whatever responses are lost
+ * (REST has no idempotency key and creating POSTs are never re-sent): the tracking comment and
+ * replies (found by their marker), the task's pull request (found by its branch), a child task's
+ * issue (a ledger claim, then its marker).
+ */
+import type { GitHub, GitHubComment, GitHubIssue, GitHubPull } from "../core/github-port.ts";
 import { findTask, replaceTask } from "../core/ledger/ledger.ts";
 import type { GitHubLinks } from "../core/ledger/task.ts";
-import { parseMarker, SINGLE_KEY } from "../core/sync/markers.ts";
+import type { MarkerQuery } from "../core/sync/markers.ts";
+import { findMarked, parseMarker, SINGLE_KEY } from "../core/sync/markers.ts";
+import { capComment } from "../core/sync/outbound.ts";
 import type { SyncOp } from "../core/sync/plan-sync.ts";
 import type { ReconcileDeps } from "./app-deps.ts";
 import { mutateOptionsOf } from "./app-deps.ts";
@@ -87,4 +95,57 @@ async function release(deps: ReconcileDeps, childId: number, by: string): Promis
     },
     mutateOptionsOf(deps),
   ).catch(() => undefined); // a claim that stays lapses after ISSUE_CLAIM_MS
+}
+
+export const authorOf = (accountId: number | undefined): { authorId?: number } => (accountId === undefined ? {} : { authorId: accountId });
+
+/**
+ * The comments with a marker that the router's own account wrote, and every comment without one:
+ * anyone can start a comment with a marker, and one the router took for its own would be edited
+ * (or, when it may not, block the task's mirror). All of them when the account is not known.
+ */
+export function withoutForgedMarkers(comments: GitHubComment[], accountId: number | undefined): GitHubComment[] {
+  return accountId === undefined ? comments : comments.filter((c) => c.author.id === accountId || parseMarker(c.body) === null);
+}
+
+/**
+ * A comment with this marker on its first line, created once: found among the issue's comments
+ * (every page) first, and looked for again when the create failed (its response may have been lost
+ * after GitHub made it), so a retry never duplicates it.
+ */
+export async function ensureComment(api: GitHub, issue: number, marker: MarkerQuery & { key: string }, body: string, known?: GitHubComment[]): Promise<GitHubComment> {
+  const mine = (cs: readonly GitHubComment[]): GitHubComment | undefined => findMarked(cs, marker);
+  const existing = mine(known ?? (await api.listComments(issue)));
+  if (existing) return existing;
+  let created: GitHubComment;
+  try {
+    created = await api.createComment(issue, capComment(body));
+  } catch (err) {
+    const landed = mine(await api.listComments(issue));
+    if (landed) return landed;
+    throw err;
+  }
+  // Two writers that looked at once both created one: the oldest stays, and each deletes its own
+  // if it is not the oldest, so they converge on exactly one whatever the interleaving.
+  const oldest = mine(await api.listComments(issue));
+  if (oldest && oldest.id !== created.id) {
+    await api.deleteComment(created.id);
+    return oldest;
+  }
+  return created;
+}
+
+/**
+ * The task branch's pull request, opened once: a create that failed (another writer opened it a
+ * moment earlier and GitHub answered 422 "already exists", or the response was lost after GitHub
+ * made it) is followed by a look for the branch's pull request, which is then the one.
+ */
+export async function ensurePull(api: GitHub, op: Extract<SyncOp, { kind: "create_pull" }>): Promise<GitHubPull> {
+  try {
+    return await api.createPull(op);
+  } catch (err) {
+    const landed = await api.findPull(op.head);
+    if (landed && landed.state === "open") return landed;
+    throw err;
+  }
 }
