@@ -16,6 +16,7 @@ import { parallelRun } from "./parallel.ts";
 import { bundleRows, routingThroughput } from "./routing.ts";
 import { githubRequestRows } from "./github.ts";
 import { actionRows } from "./action.ts";
+import { appRows } from "./app.ts";
 import { sanitizeRows } from "./sanitize.ts";
 
 function median(xs: number[]): number {
@@ -92,6 +93,11 @@ console.log("\nThe GitHub Action bundle");
 console.log("| what | measured | goal |");
 console.log("|---|---:|---:|");
 for (const row of await actionRows()) console.log(row);
+
+console.log("\nThe GitHub App (loopback; the fake GitHub answers the queued work)");
+console.log("| what | measured | goal |");
+console.log("|---|---:|---:|");
+for (const row of await appRows()) console.log(row);
 
 const routing = await routingThroughput(50_000);
 console.log(`\nRule routing (decideRoute, built-in rules, 50,000 tasks): ${Math.round(routing.perSecond).toLocaleString("en")} tasks/s; ${routing.byRule.toLocaleString("en")} decided by a rule`);

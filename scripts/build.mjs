@@ -1,8 +1,8 @@
 // Bundles the entrypoints with esbuild. Output is ESM for Node 20+; bundled CommonJS
 // dependencies get a `require` through the banner (see shared reference: bundling).
 //
-//   node scripts/build.mjs [outdir]        # dist/cli.js (+ chunks) and dist/action.js
-//   node scripts/build.mjs --cli-only      # dist/cli.js only (npm install's prepare: the committed action stays as it is)
+//   node scripts/build.mjs [outdir]        # dist/cli.js, dist/app.js, dist/app-lib.js (+ chunks) and dist/action.js
+//   node scripts/build.mjs --cli-only      # all but dist/action.js (npm install's prepare: the committed action stays as it is)
 //   node scripts/build.mjs --check-action  # fails when the committed dist/action.js is not what the sources build
 //
 // dist/action.js is committed (a GitHub Action runs it with no install step), so it is one file
@@ -18,7 +18,9 @@ const common = { bundle: true, platform: "node", format: "esm", target: "node20"
 async function buildCli(outdir) {
   await build({
     ...common,
-    entryPoints: { cli: "src/entrypoints/cli/main.ts" },
+    // The CLI, the GitHub App's server (`npm run start:app`) and the app as a library
+    // (`agent-router/app`: createNodeMiddleware, createRouterApp, routerProbotApp), sharing chunks.
+    entryPoints: { cli: "src/entrypoints/cli/main.ts", app: "src/entrypoints/probot/main.ts", "app-lib": "src/entrypoints/probot/index.ts" },
     outdir,
     sourcemap: "linked",
     // The AI SDK is imported dynamically and only when a classifier is configured; splitting keeps it

@@ -44,6 +44,10 @@ const OPERATIONS = [
   ["POST", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"],
   // The adapter reads a ledger file that GraphQL truncated (about 512 kB and up) through this one.
   ["GET", "/repos/{owner}/{repo}/contents/{path}"],
+  // The app: its installations (app JWT), an installation's token, and the repositories it may use.
+  ["GET", "/app/installations"],
+  ["POST", "/app/installations/{installation_id}/access_tokens"],
+  ["GET", "/installation/repositories"],
 ];
 
 const OUT = new URL("../test/fixtures/github/openapi-operations.json", import.meta.url);

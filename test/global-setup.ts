@@ -1,4 +1,4 @@
-// Builds the CLI and the test worker scripts once per test run, into a temp folder, so e2e and
+// Builds the CLI, the app's server and the test worker scripts once per test run, into a temp folder, so e2e and
 // multi-process tests run the same bundled code users run.
 import { build } from "esbuild";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -17,7 +17,7 @@ let dir = "";
 export async function setup(project: TestProject): Promise<void> {
   dir = mkdtempSync(join(tmpdir(), "agent-router-build-"));
   await build({
-    entryPoints: { cli: "src/entrypoints/cli/main.ts", "ledger-writer": "test/fixtures/ledger-writer.ts" },
+    entryPoints: { cli: "src/entrypoints/cli/main.ts", app: "src/entrypoints/probot/main.ts", "ledger-writer": "test/fixtures/ledger-writer.ts" },
     outdir: dir,
     bundle: true,
     platform: "node",

@@ -41,8 +41,9 @@ export interface GitHubIo {
   permissionTimeoutMs?: number;
   /**
    * The router's own account id (the Action's `github-actions[bot]`, the app's bot user): a comment
-   * with a router marker by anyone else is ignored, never taken for the router's. Unknown: every
-   * marked comment counts.
+   * with a router marker by anyone else is ignored, never taken for the router's. When absent, the
+   * first sync that reads comments asks GitHub (`api.viewer()`, once per client; `accountOf`) and
+   * fails rather than sync without it.
    */
   accountId?: number;
 }

@@ -1,4 +1,5 @@
 import type { IssueEvent } from "../core/reconcile/trigger.ts";
+import { openedByRouter } from "../core/sync/task-links.ts";
 import type { GitHubIo, ReconcileDeps } from "./app-deps.ts";
 import { logOf } from "./app-deps.ts";
 
@@ -13,15 +14,16 @@ const STATUS_LABEL_PREFIX = "agent-router/";
  * the run for their `labeled` event was dropped or cancelled (GitHub's `concurrency` replaces a
  * pending run with a newer one), or came during an outage. Each becomes the `labeled` event that
  * would have made its task, sent by whoever last added the label (the events API says who), so
- * the sender's permission is checked as for a live event. An issue with a router status label had
- * a task already (perhaps archived since) and is left alone. Oldest first, at most
- * `DISCOVER_PER_RUN` per run.
+ * the sender's permission is checked as for a live event. An issue with a router label had a task
+ * already (perhaps archived since) and is left alone, and so is an issue the router opened for a
+ * task (a child's, a scheduled job's: `openedByRouter`). Oldest first, at most `DISCOVER_PER_RUN`
+ * per run.
  */
 export async function missedIssueEvents(deps: ReconcileDeps, gh: GitHubIo): Promise<IssueEvent[]> {
   const label = deps.config.github.triggerLabel;
   const [issues, { ledger }] = await Promise.all([gh.api.openIssuesLabelled(label), deps.store.read()]);
   const tracked = new Set(ledger.tasks.flatMap((t) => (t.source.kind === "issue" ? [t.source.issue] : [])));
-  const missed = issues.filter((i) => !tracked.has(i.number) && !i.labels.some((l) => l.toLowerCase().startsWith(STATUS_LABEL_PREFIX))).slice(0, DISCOVER_PER_RUN);
+  const missed = issues.filter((i) => !tracked.has(i.number) && !i.labels.some((l) => l.toLowerCase().startsWith(STATUS_LABEL_PREFIX)) && !openedByRouter(ledger, i)).slice(0, DISCOVER_PER_RUN);
   const events: IssueEvent[] = [];
   for (const issue of missed) {
     const sender = await gh.api.labelledBy(issue.number, label);

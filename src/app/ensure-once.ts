@@ -1,8 +1,8 @@
 /**
  * Things the router creates on GitHub once, however many runs race and whatever responses are lost
  * (REST has no idempotency key and creating POSTs are never re-sent): the tracking comment and
- * replies (found by their marker), the task's pull request (found by its branch), a child task's
- * issue (a ledger claim, then its marker).
+ * replies (found by their marker), the task's pull request (found by its branch), the issue the
+ * router opens for a task, a child's or a scheduled job's (a ledger claim, then its marker).
  */
 import type { GitHub, GitHubComment, GitHubIssue, GitHubPull } from "../core/github-port.ts";
 import { findTask, replaceTask } from "../core/ledger/ledger.ts";
@@ -15,34 +15,47 @@ import type { ReconcileDeps } from "./app-deps.ts";
 import { mutateOptionsOf } from "./app-deps.ts";
 import { mutateLedger } from "./mutate-ledger.ts";
 
-/** How long a claim on creating a child's issue keeps other syncs away (a crashed creator's claim lapses). */
+/** How long a claim on creating a task's issue keeps other syncs away (a crashed creator's claim lapses). */
 export const ISSUE_CLAIM_MS = 10 * 60_000;
 /** Issues are looked for from this long before the claim (clocks of two machines differ a little). */
 const CLOCK_SLACK_MS = 60_000;
 
 type Claimed = { linked: number } | { busy: true } | { won: { at: string; by: string }; lapsed?: { at: string } };
 
-/** The child's issue: its number, and its database id when this sync made or found it (for linking it as a sub-issue). */
-export interface ChildIssue {
+/** A task's issue: its number, and its database id when this sync made or found it (for linking a child's as a sub-issue). */
+export interface TaskIssue {
   number: number;
   id?: number;
 }
 
+/** The issue the router opens for a task (a child's, a scheduled job's): its body starts with the task's issue marker. */
+export interface TaskIssueRequest {
+  taskId: number;
+  title: string;
+  body: string;
+  labels?: string[];
+  /** The router's own account, when known: an issue carrying the task's marker by anyone else is not taken for the router's. */
+  accountId?: number | undefined;
+}
+
 /**
- * A child task's issue, created once however many syncs (two replicas of the app, a webhook and a
- * tick) plan it at the same moment: a claim in the ledger (compare-and-swap) lets one create it.
+ * The issue the router opens for a task that has none (a delegated child's, a scheduled job's),
+ * created once however many syncs (two replicas of the app, a webhook and a tick, two Action runs)
+ * plan it at the same moment: a claim in the ledger (compare-and-swap) lets one create it.
  * The winner of a lapsed claim (its creator crashed, or lost the response) first looks for an
- * issue with the child's marker made since then, and links that instead of making another.
+ * issue with the task's marker made since then, and links that instead of making another.
  * Returns the issue, or undefined when another sync is creating it now.
  */
-export async function ensureChildIssue(deps: ReconcileDeps, api: GitHub, op: Extract<SyncOp, { kind: "create_child_issue" }>): Promise<ChildIssue | undefined> {
-  const claimed = await claim(deps, op.childTaskId);
+export async function ensureTaskIssue(deps: ReconcileDeps, api: GitHub, want: TaskIssueRequest): Promise<TaskIssue | undefined> {
+  const claimed = await claim(deps, want.taskId);
   if ("linked" in claimed) return { number: claimed.linked };
   if ("busy" in claimed) return undefined;
   const mine = (issues: readonly GitHubIssue[]): GitHubIssue | undefined => {
     const found = issues.filter((i) => {
+      // Anyone can open an issue whose body starts with a copy of the marker.
+      if (want.accountId !== undefined && i.author.id !== want.accountId) return false;
       const m = parseMarker(i.body);
-      return m !== null && m.kind === "issue" && m.taskId === op.childTaskId && m.key === SINGLE_KEY;
+      return m !== null && m.kind === "issue" && m.taskId === want.taskId && m.key === SINGLE_KEY;
     });
     return found.sort((a, b) => a.number - b.number)[0];
   };
@@ -52,31 +65,31 @@ export async function ensureChildIssue(deps: ReconcileDeps, api: GitHub, op: Ext
     if (earlier) return earlier;
   }
   try {
-    return await api.createIssue({ title: op.title, body: op.body });
+    return await api.createIssue({ title: want.title, body: want.body, ...(want.labels?.length ? { labels: want.labels } : {}) });
   } catch (err) {
     // The response may have been lost after GitHub made it.
     const landed = mine(await api.issuesSince(since(claimed.won.at)));
     if (landed) return landed;
-    await release(deps, op.childTaskId, claimed.won.by);
+    await release(deps, want.taskId, claimed.won.by);
     throw err;
   }
 }
 
-async function claim(deps: ReconcileDeps, childId: number): Promise<Claimed> {
+async function claim(deps: ReconcileDeps, taskId: number): Promise<Claimed> {
   const now = deps.clock.now();
   const by = `${deps.actor} ${Math.floor(deps.random() * 2 ** 48).toString(36)}`;
   const r = await mutateLedger<Claimed>(
     deps.store,
     (snap) => {
-      const child = findTask(snap.ledger, childId);
-      const links: GitHubLinks = child?.github ?? {};
-      if (!child) return { ledger: snap.ledger, result: { busy: true }, summary: "" };
+      const task = findTask(snap.ledger, taskId);
+      const links: GitHubLinks = task?.github ?? {};
+      if (!task) return { ledger: snap.ledger, result: { busy: true }, summary: "" };
       if (links.issue !== undefined) return { ledger: snap.ledger, result: { linked: links.issue }, summary: "" };
       const held = links.issueClaim;
       if (held && now.getTime() - Date.parse(held.at) < ISSUE_CLAIM_MS) return { ledger: snap.ledger, result: { busy: true }, summary: "" };
       const won = { at: now.toISOString(), by };
-      const ledger = replaceTask(snap.ledger, { ...child, github: { ...links, issueClaim: won } });
-      return { ledger, result: { won, ...(held ? { lapsed: { at: held.at } } : {}) }, summary: `github: task ${childId} claims its issue` };
+      const ledger = replaceTask(snap.ledger, { ...task, github: { ...links, issueClaim: won } });
+      return { ledger, result: { won, ...(held ? { lapsed: { at: held.at } } : {}) }, summary: `github: task ${taskId} claims its issue` };
     },
     mutateOptionsOf(deps),
   );
@@ -84,14 +97,14 @@ async function claim(deps: ReconcileDeps, childId: number): Promise<Claimed> {
 }
 
 /** Gives the claim back after a create that failed, so the next sync tries at once rather than after the claim lapses. */
-async function release(deps: ReconcileDeps, childId: number, by: string): Promise<void> {
+async function release(deps: ReconcileDeps, taskId: number, by: string): Promise<void> {
   await mutateLedger(
     deps.store,
     (snap) => {
-      const child = findTask(snap.ledger, childId);
-      if (child?.github?.issueClaim?.by !== by) return { ledger: snap.ledger, result: undefined, summary: "" };
-      const { issueClaim: _released, ...links } = child.github;
-      return { ledger: replaceTask(snap.ledger, { ...child, github: links }), result: undefined, summary: `github: task ${childId} gives back its issue claim` };
+      const task = findTask(snap.ledger, taskId);
+      if (task?.github?.issueClaim?.by !== by) return { ledger: snap.ledger, result: undefined, summary: "" };
+      const { issueClaim: _released, ...links } = task.github;
+      return { ledger: replaceTask(snap.ledger, { ...task, github: links }), result: undefined, summary: `github: task ${taskId} gives back its issue claim` };
     },
     mutateOptionsOf(deps),
   ).catch(() => undefined); // a claim that stays lapses after ISSUE_CLAIM_MS

@@ -79,3 +79,46 @@ export class LeaseKeeper {
     this.onLost(why);
   }
 }
+
+/**
+ * What a worker's agent run under a claim shares, attempt or review: a signal that stops the agent
+ * when the caller's signal aborts or the claim is lost, and (unless the worker is read-only and
+ * cannot write the ledger) a LeaseKeeper renewing the claim meanwhile. `lostWhy` says why the claim
+ * was lost, if it was; `end` stops the keeper and unhooks the caller's signal.
+ */
+export class ClaimedRun {
+  private readonly controller = new AbortController();
+  private readonly lease: LeaseKeeper | null;
+  private readonly onOuterAbort = (): void => this.controller.abort();
+  lostWhy: string | undefined;
+
+  constructor(
+    deps: AppDeps,
+    claim: { taskId: number; key: string; leaseUntil: string | undefined },
+    io: { timer: Timer; readOnly?: boolean },
+    private readonly outer?: AbortSignal,
+  ) {
+    outer?.addEventListener("abort", this.onOuterAbort, { once: true });
+    if (outer?.aborted) this.controller.abort();
+    this.lease = io.readOnly
+      ? null
+      : new LeaseKeeper(deps, claim.taskId, claim.key, claim.leaseUntil, io.timer, (why) => {
+          this.lostWhy = why;
+          this.controller.abort();
+        });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Stops renewing (the agent finished); the claim is then the caller's to record. */
+  stopRenewing(): void {
+    this.lease?.stop();
+  }
+
+  end(): void {
+    this.lease?.stop();
+    this.outer?.removeEventListener("abort", this.onOuterAbort);
+  }
+}

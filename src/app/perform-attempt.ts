@@ -7,7 +7,7 @@ import type { AttemptResult } from "../core/reconcile/attempt-result.ts";
 import type { AppDeps, WorkerIo } from "./app-deps.ts";
 import { logOf, redactOf } from "./app-deps.ts";
 import { planTaskBundle } from "./build-context.ts";
-import { LeaseKeeper } from "./lease-keeper.ts";
+import { ClaimedRun } from "./lease-keeper.ts";
 
 const REPAIR_MESSAGE = "Your run ended without a valid handoff. Write only the handoff JSON object now, as described in the bundle, to the file named by AGENT_ROUTER_OUTPUT (or as a final ```json block). Problem:";
 
@@ -32,21 +32,11 @@ export async function performAttempt(deps: AppDeps, io: WorkerIo, work: { taskId
   if (!profile) return { kind: "router_error", taskId: id, key, message: `profile "${route.profile}" does not exist` };
   const timeoutMs = (deps.config.agents[held.agent]?.timeoutMinutes ?? profile.timeoutMinutes) * 60_000;
 
-  const controller = new AbortController();
-  const onOuterAbort = (): void => controller.abort();
-  signal?.addEventListener("abort", onOuterAbort, { once: true });
-  if (signal?.aborted) controller.abort();
-  // Why the lease keeper stopped the agent (claim lost, lease about to lapse): its partial work never lands.
-  let lostWhy: string | undefined;
-  const lease = io.readOnly
-    ? null
-    : new LeaseKeeper(deps, id, key, held.leaseUntil, io.timer, (why) => {
-        lostWhy = why;
-        controller.abort();
-      });
+  // Stopped by the caller's signal or a lost claim (`lostWhy`): a lost claim's partial work never lands.
+  const claimed = new ClaimedRun(deps, { taskId: id, key, leaseUntil: held.leaseUntil }, io, signal);
   let prepared = false;
   try {
-    if (controller.signal.aborted) return released(id, key, signal);
+    if (claimed.signal.aborted) return released(id, key, signal);
     const space = await io.workspaces.prepare(id, key);
     prepared = true;
     // The bundle shows earlier attempts only, not the one being performed.
@@ -54,22 +44,22 @@ export async function performAttempt(deps: AppDeps, io: WorkerIo, work: { taskId
     const { plan } = await planTaskBundle(deps.config, ledger, { ...current, attempts: current.attempts.filter((a) => a.key !== key) }, { profiles: io.profiles, repo: io.repoFor(id), boundary: io.newBoundary() });
     const request: AgentRunRequest = { taskId: id, key, agent: held.agent, ...(held.model ? { model: held.model } : {}), profile, bundle: plan.text, workdir: space.path, timeoutMs };
     log.info("agent starting", { agent: held.agent, model: held.model, workdir: space.path });
-    let run: AgentRun = await io.runner.run(request, controller.signal);
+    let run: AgentRun = await io.runner.run(request, claimed.signal);
     let handoff = readHandoff(run.handoffText, run.record.finalText);
-    if (run.record.ok && !handoff.ok && !controller.signal.aborted) {
-      const repair = await io.runner.run({ ...request, repair: { ...(run.record.sessionId ? { sessionId: run.record.sessionId } : {}), message: `${REPAIR_MESSAGE} ${handoff.problem}${cutNote(run.record)}` } }, controller.signal);
+    if (run.record.ok && !handoff.ok && !claimed.signal.aborted) {
+      const repair = await io.runner.run({ ...request, repair: { ...(run.record.sessionId ? { sessionId: run.record.sessionId } : {}), message: `${REPAIR_MESSAGE} ${handoff.problem}${cutNote(run.record)}` } }, claimed.signal);
       run = { ...repair, record: sumRuns(run.record, repair.record) };
       handoff = readHandoff(run.handoffText, run.record.finalText);
     }
-    lease?.stop();
+    claimed.stopRenewing();
     if (signal?.aborted) return released(id, key, signal);
     // Work of an attempt that is no longer current (cancelled, taken over) never lands on the branch;
     // its result is still handed back and recorded as stale.
-    if (lostWhy !== undefined) {
+    if (claimed.lostWhy !== undefined) {
       // The lease lapsed (or was about to) without a renewal: whoever retries this task may already be
       // working from the branch, so the stopped agent's partial work is discarded and the claim given back.
-      log.warn("the lease could not be kept; the stopped agent's work is discarded", { why: lostWhy });
-      return { kind: "released", taskId: id, key, reason: `the agent was stopped: ${lostWhy}` };
+      log.warn("the lease could not be kept; the stopped agent's work is discarded", { why: claimed.lostWhy });
+      return { kind: "released", taskId: id, key, reason: `the agent was stopped: ${claimed.lostWhy}` };
     }
     const now = heldAttempt(findTask((await deps.store.read()).ledger, id), key);
     if ("lost" in now) {
@@ -93,8 +83,7 @@ export async function performAttempt(deps: AppDeps, io: WorkerIo, work: { taskId
     log.error("router error during the attempt", { error: message });
     return { kind: "router_error", taskId: id, key, message };
   } finally {
-    lease?.stop();
-    signal?.removeEventListener("abort", onOuterAbort);
+    claimed.end();
     if (prepared) await io.workspaces.remove(id, key).catch((err: unknown) => log.warn("could not remove the attempt's worktree", { error: String(err) }));
     await io.runFolders?.prune(id, deps.config.execution.keepRuns).catch((err: unknown) => log.warn("could not prune run folders", { error: String(err) }));
   }

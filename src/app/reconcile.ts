@@ -3,6 +3,7 @@ import type { Effect } from "../core/ledger/events.ts";
 import type { Route } from "../core/ledger/task.ts";
 import type { AgentRunPlan, AgentRunRequest } from "../core/ports.ts";
 import type { AttemptResult, RunOutcome } from "../core/reconcile/attempt-result.ts";
+import type { ReviewResult } from "../core/reconcile/review-result.ts";
 import type { Claim, ReconcileInput, ReconcilePlan, ReviewStart, TriggerOutcome } from "../core/reconcile/plan-reconcile.ts";
 import { planReconcile } from "../core/reconcile/plan-reconcile.ts";
 import type { Trigger } from "../core/reconcile/trigger.ts";
@@ -22,6 +23,7 @@ import { planTaskBundle } from "./build-context.ts";
 import { mutateLedger } from "./mutate-ledger.ts";
 import type { PerformOutcome } from "./perform-attempt.ts";
 import { performAttempt } from "./perform-attempt.ts";
+import { performReview } from "./review-task.ts";
 
 /** Where `run_attempt`, `run_review` and `cancel_attempt` effects go: the local pool, or (Actions) a dispatch. */
 export interface Executor {
@@ -36,6 +38,8 @@ export interface ReconcileOptions {
   dryRun?: boolean;
   /** Finished attempts to record in this reconcile's commit. */
   results?: readonly AttemptResult[];
+  /** Finished reviews (a dispatched reviewer's) to record in this reconcile's commit. */
+  reviewResults?: readonly ReviewResult[];
   /** Attempts whose worker is known dead on this machine. */
   orphans?: readonly { taskId: number; key: string }[];
   /** Attempts this reconcile may claim (0 by default), and tasks this worker already runs. */
@@ -87,9 +91,19 @@ export async function reconcile(received: Trigger, deps: ReconcileDeps, opts: Re
   const redact = redactOf(deps);
   const trigger = redactTrigger(received, redact);
   const results = (opts.results ?? []).map((r) => redactDeep(r, redact));
+  const reviewResults = (opts.reviewResults ?? []).map((r) => redactDeep(r, redact));
   const plan: string[] = [];
   let work: PerformOutcome | undefined;
-  if (trigger.kind === "work") {
+  if (trigger.kind === "work" && "review" in trigger) {
+    // A claimed review: performed here, its decision recorded in this reconcile's commit.
+    if (!opts.worker) throw new Error("reconcile: a Work trigger needs the worker's io");
+    if (dryRun) plan.push(`would review task ${trigger.taskId} (key ${trigger.key})`);
+    else {
+      const reviewed = await performReview(deps, opts.worker, { taskId: trigger.taskId, key: trigger.key }, opts.signal);
+      if (reviewed.kind === "not_mine") log.warn("not performing a review this worker was not given", { why: reviewed.why });
+      else reviewResults.push(redactDeep(reviewed, redact));
+    }
+  } else if (trigger.kind === "work") {
     if (!opts.worker) throw new Error("reconcile: a Work trigger needs the worker's io");
     if (dryRun) plan.push(`would perform attempt ${trigger.attempt} (key ${trigger.key}) of task ${trigger.taskId}`);
     else {
@@ -108,6 +122,7 @@ export async function reconcile(received: Trigger, deps: ReconcileDeps, opts: Re
     jobs: deps.jobs ?? [],
     routes,
     results,
+    reviewResults,
     orphans: opts.orphans ?? [],
     claim: { limit: opts.claim?.limit ?? 0, busy: opts.claim?.busy ?? new Set() },
     reviews: { limit: opts.reviews?.limit ?? 0, busy: opts.reviews?.busy ?? new Set() },
@@ -204,7 +219,7 @@ function performEffects(p: ReconcilePlan, dryRun: boolean, executor: Executor | 
         break;
       }
       case "run_review":
-        executor?.runReview({ taskId: e.taskId, key: e.key });
+        executor?.runReview(p.reviews.find((r) => r.key === e.key) ?? { taskId: e.taskId, key: e.key });
         break;
       case "cancel_attempt":
         executor?.cancelAttempt(e.taskId, e.key);

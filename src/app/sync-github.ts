@@ -1,4 +1,4 @@
-import type { GitHub, GitHubComment } from "../core/github-port.ts";
+import type { GitHub, GitHubComment, GitHubIssue } from "../core/github-port.ts";
 import { approvedForPr } from "../core/ledger/approval.ts";
 import type { Effect } from "../core/ledger/events.ts";
 import type { Ledger } from "../core/ledger/ledger.ts";
@@ -8,12 +8,13 @@ import { SINGLE_KEY, taskMarker } from "../core/sync/markers.ts";
 import { sanitizeOutbound } from "../core/sync/outbound.ts";
 import { linkAllowList } from "../core/sync/outbound-links.ts";
 import type { SyncObserved, SyncOp, SyncOptions } from "../core/sync/plan-sync.ts";
-import { planSync } from "../core/sync/plan-sync.ts";
+import { planSync, wantsOwnIssue } from "../core/sync/plan-sync.ts";
 import { issueOf, taskBranch } from "../core/sync/task-links.ts";
 import type { GitHubIo, ReconcileDeps } from "./app-deps.ts";
-import { authorOf, ensureChildIssue, ensureComment, ensurePull, withoutForgedMarkers } from "./ensure-once.ts";
+import { authorOf, ensureComment, ensurePull, ensureTaskIssue, withoutForgedMarkers } from "./ensure-once.ts";
 import { logOf, mutateOptionsOf } from "./app-deps.ts";
 import { mutateLedger } from "./mutate-ledger.ts";
+import { accountOf } from "./router-account.ts";
 import type { ReconcilePlan } from "../core/reconcile/plan-reconcile.ts";
 
 /** What one sync round found out, to be written back to the ledger (links, and how much of the history GitHub shows). */
@@ -29,9 +30,19 @@ export interface SyncRound {
 /** Statuses whose task branch may hold work for a pull request (the only ones that look for one). */
 const MAY_HAVE_CODE = new Set(["in_review", "done", "needs_help"]);
 
-/** A task whose GitHub mirror is behind its history (a failed or skipped sync is retried by the next reconcile). */
-export function needsSync(task: Task): boolean {
-  return (issueOf(task) !== undefined || task.children.length > 0) && (task.github?.synced ?? 0) < task.history.length;
+/**
+ * A task whose GitHub mirror is behind its history (a failed or skipped sync is retried by the next
+ * reconcile): one with an issue, with children, or that gets an issue of its own (`jobIssue`: its
+ * scheduled job does not opt out).
+ */
+export function needsSync(task: Task, jobIssue = true): boolean {
+  return (issueOf(task) !== undefined || task.children.length > 0 || wantsOwnIssue(task, jobIssue)) && (task.github?.synced ?? 0) < task.history.length;
+}
+
+/** Whether the task's scheduled job wants its tasks to have an issue (`issue: false` opts out); a job no longer enabled keeps the default. */
+function jobWantsIssue(deps: ReconcileDeps, task: Task): boolean {
+  const source = task.source;
+  return source.kind !== "job" || (deps.jobs?.find((j) => j.name === source.jobId)?.issue ?? true);
 }
 
 /**
@@ -43,11 +54,15 @@ export function needsSync(task: Task): boolean {
 export async function syncGitHub(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledger, taskIds: readonly number[], effects: readonly Effect[], dryRun: boolean): Promise<SyncRound> {
   const log = logOf(deps);
   const round: SyncRound = { plan: [], patches: new Map(), failures: [] };
+  // The router's own account tells its marked comments from forged ones: known before any task is
+  // synced or comment answered (so every path that reads comments has it), asked only then (an idle
+  // reconcile asks nothing), and its failure fails the round, never syncs without it.
+  const accountId = taskIds.length > 0 || (!dryRun && effects.some((e) => e.kind === "reply")) ? await accountOf(gh) : undefined;
   for (const id of taskIds) {
     const task = findTask(ledger, id);
     if (!task) continue;
     try {
-      await syncTask(deps, gh, ledger, task, round, dryRun);
+      await syncTask(deps, gh, ledger, task, round, dryRun, accountId);
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
       log.warn("GitHub sync failed; the next reconcile tries again", { taskId: id, error });
@@ -63,7 +78,7 @@ export async function syncGitHub(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledg
     try {
       if (e.kind === "react") await gh.api.react({ comment: e.commentId }, e.content);
       else {
-        const marker = { taskId: e.taskId ?? 0, kind: "reply" as const, key: String(e.commentId), ...authorOf(gh.accountId) };
+        const marker = { taskId: e.taskId ?? 0, kind: "reply" as const, key: String(e.commentId), ...authorOf(accountId) };
         await ensureComment(gh.api, e.issue, marker, `${taskMarker(marker)}\n${sanitizeOutbound(e.text, { maxChars: 60_000, allowedHosts: linkAllowList(gh.serverUrl, deps.config.github.allowedLinkHosts) })}`);
       }
     } catch (err) {
@@ -73,7 +88,7 @@ export async function syncGitHub(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledg
   return round;
 }
 
-async function syncTask(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledger, task: Task, round: SyncRound, dryRun: boolean): Promise<void> {
+async function syncTask(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledger, task: Task, round: SyncRound, dryRun: boolean, accountId: number | undefined): Promise<void> {
   const { config } = deps;
   const now = deps.clock.now().toISOString();
   const issue = issueOf(task);
@@ -82,7 +97,7 @@ async function syncTask(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledger, task:
   const branch = taskBranch(task);
   const [observedIssue, comments, pull, branchHead] = await Promise.all([
     issue === undefined ? null : api.getIssue(issue),
-    issue === undefined ? [] : api.listComments(issue).then((cs) => withoutForgedMarkers(cs, gh.accountId)),
+    issue === undefined ? [] : api.listComments(issue).then((cs) => withoutForgedMarkers(cs, accountId)),
     mayHaveCode ? api.findPull(branch) : null,
     mayHaveCode ? api.branchHead(branch) : null,
   ]);
@@ -110,10 +125,13 @@ async function syncTask(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledger, task:
     branchPushed: branchHead !== null,
     ...(gh.runUrl ? { runUrl: gh.runUrl } : {}),
     ...(config.github.project ? { project: projectOptions(config.github.project) } : {}),
+    jobIssue: jobWantsIssue(deps, task),
     now,
   };
   const observed: SyncObserved = { issue: observedIssue ? { state: observedIssue.state, labels: observedIssue.labels } : null, comments, pull, subIssues, children };
   let ops = planSync(task, ledger, observed, options);
+  const own = ops.find((op) => op.kind === "create_issue");
+  if (own) return syncWithOwnIssue(deps, gh, ledger, task, round, dryRun, accountId, own);
   if (dryRun) {
     round.plan.push(...ops.map((op) => `would ${describeOp(op)}`));
     // The real run writes back how much of the history GitHub shows, even when nothing else changed.
@@ -129,9 +147,40 @@ async function syncTask(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledger, task:
     ops = planSync(task, ledger, observed, { ...options, ...(warning ? { warnings: [warning] } : {}) }).filter((op) => op.kind !== "set_project_status");
   }
   const pending = { value: false };
-  for (const op of ops) await perform(deps, api, op, { comments, patch, round, parentIssue: issue, pending, accountId: gh.accountId });
+  for (const op of ops) await perform(deps, api, op, { comments, patch, round, parentIssue: issue, pending, accountId });
   if (pull && task.github?.pr === undefined) patch.pr = pull.number;
   round.patches.set(task.id, { ...round.patches.get(task.id), ...patch, ...(pending.value ? {} : { synced: task.history.length }) });
+}
+
+/** The issue a dry run plans against before it exists (GitHub numbers issues from 1). */
+const NEW_ISSUE = 0;
+
+/**
+ * A task that gets an issue of its own (a scheduled job's): the issue is created once however many
+ * syncs race (a ledger claim, then its marker: `ensureTaskIssue`), recorded at once, and the task is
+ * synced against it in the same round (tracking comment, labels, pull request, children's
+ * sub-issues). When another sync is creating it now, the task stays behind (its `synced` does not
+ * move) and a later reconcile syncs it. A dry run says which issue it would create, then plans
+ * against it as GitHub would show it just made (open, its label, no comments).
+ */
+async function syncWithOwnIssue(deps: ReconcileDeps, gh: GitHubIo, ledger: Ledger, task: Task, round: SyncRound, dryRun: boolean, accountId: number | undefined, op: Extract<SyncOp, { kind: "create_issue" }>): Promise<void> {
+  const withIssue = (issue: number): Task => ({ ...task, github: { ...task.github, issue } });
+  if (dryRun) {
+    round.plan.push(`would ${describeOp(op)}`);
+    const api = gh.api;
+    const made: GitHubIssue = { number: NEW_ISSUE, id: 0, nodeId: "", title: op.title, body: op.body, state: "open", labels: op.labels, author: { login: "", id: accountId ?? 0, type: "Bot" }, url: "", isPullRequest: false };
+    const seen: GitHub = Object.assign(Object.create(api) as GitHub, {
+      getIssue: (n: number) => (n === NEW_ISSUE ? Promise.resolve(made) : api.getIssue(n)),
+      listComments: (n: number) => (n === NEW_ISSUE ? Promise.resolve([]) : api.listComments(n)),
+      listSubIssues: (n: number) => (n === NEW_ISSUE ? Promise.resolve([]) : api.listSubIssues(n)),
+    });
+    return syncTask(deps, { ...gh, api: seen }, ledger, withIssue(NEW_ISSUE), round, dryRun, accountId);
+  }
+  const made = await ensureTaskIssue(deps, gh.api, { taskId: op.taskId, title: op.title, body: op.body, labels: op.labels, accountId });
+  if (made === undefined) return;
+  // Recorded at once: a failure further on must not lose which issue is the task's.
+  round.patches.set(task.id, { ...round.patches.get(task.id), issue: made.number });
+  return syncTask(deps, gh, ledger, withIssue(made.number), round, dryRun, accountId);
 }
 
 /** What performing one task's operations shares: its comments, its link patch, the round, and its issue. */
@@ -166,7 +215,7 @@ async function perform(deps: ReconcileDeps, api: GitHub, op: SyncOp, { comments,
     case "update_pull":
       return api.updatePull(op.pull, { ...(op.title ? { title: op.title } : {}), ...(op.body ? { body: op.body } : {}) });
     case "create_child_issue": {
-      const child = await ensureChildIssue(deps, api, op);
+      const child = await ensureTaskIssue(deps, api, { taskId: op.childTaskId, title: op.title, body: op.body, accountId });
       // Another sync is creating it: this task is not in sync until it is linked.
       if (child === undefined) return void (pending.value = true);
       round.patches.set(op.childTaskId, { ...round.patches.get(op.childTaskId), issue: child.number });
@@ -174,6 +223,8 @@ async function perform(deps: ReconcileDeps, api: GitHub, op: SyncOp, { comments,
       if (parentIssue !== undefined && deps.config.github.subIssues && child.id !== undefined) await api.addSubIssue(parentIssue, child.id);
       return;
     }
+    case "create_issue":
+      return; // planned alone and made before anything else (syncWithOwnIssue)
     case "add_sub_issue":
       return api.addSubIssue(op.issue, op.childIssueId);
     case "set_project_status":
@@ -211,15 +262,18 @@ async function setProjectStatus(api: GitHub, op: Extract<SyncOp, { kind: "set_pr
 }
 
 function describeOp(op: SyncOp): string {
+  const on = (issue: number): string => (issue === NEW_ISSUE ? "the new issue" : `#${issue}`);
   switch (op.kind) {
     case "create_comment":
-      return `create the tracking comment of task ${op.taskId} on #${op.issue}`;
+      return `create the tracking comment of task ${op.taskId} on ${on(op.issue)}`;
     case "update_comment":
       return `update the tracking comment ${op.commentId} of task ${op.taskId}`;
     case "add_labels":
-      return `add ${op.labels.join(", ")} to #${op.issue}`;
+      return `add ${op.labels.join(", ")} to ${on(op.issue)}`;
     case "remove_label":
-      return `remove ${op.label} from #${op.issue}`;
+      return `remove ${op.label} from ${on(op.issue)}`;
+    case "create_issue":
+      return `create the issue of task ${op.taskId}, labelled ${op.labels.join(", ")}: ${op.title}`;
     case "create_pull":
       return `open a pull request from ${op.head} to ${op.base} for task ${op.taskId}`;
     default:
@@ -243,8 +297,8 @@ export async function mirrorToGitHub(deps: ReconcileDeps, gh: GitHubIo, p: Recon
     const parent = findTask(p.ledger, id)?.parentId;
     if (parent !== undefined) changed.add(parent);
   }
-  const behind = p.ledger.tasks.filter((t) => !changed.has(t.id) && needsSync(t)).slice(0, SYNC_REPAIRS_PER_RUN).map((t) => t.id);
-  const ids = [...changed].filter((id) => { const t = findTask(p.ledger, id); return t !== undefined && needsSync(t); }).concat(behind);
+  const behind = p.ledger.tasks.filter((t) => !changed.has(t.id) && needsSync(t, jobWantsIssue(deps, t))).slice(0, SYNC_REPAIRS_PER_RUN).map((t) => t.id);
+  const ids = [...changed].filter((id) => { const t = findTask(p.ledger, id); return t !== undefined && needsSync(t, jobWantsIssue(deps, t)); }).concat(behind);
   const round = await syncGitHub(deps, gh, p.ledger, ids, p.effects, dryRun);
   const synced = `github: synced ${[...round.patches.keys()].map((id) => `#${id}`).join(", ")}`;
   if (dryRun) return round.patches.size === 0 ? round.plan : [...round.plan, `would write the ledger commit "${synced}"`];

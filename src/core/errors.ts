@@ -24,6 +24,10 @@ export const errorCatalog = {
   E_GIT_LOCKED: { retryable: true, fix: "A git lock file is held; wait for the other git process, or remove a stale lock." },
   E_GITHUB: { retryable: false, fix: "See the status and GitHub's message in the details; check the token's permissions (README: token permissions)." },
   E_GITHUB_UNAVAILABLE: { retryable: true, fix: "GitHub failed, timed out or rate-limited the request after every retry; the next run picks the work up again." },
+  E_GITHUB_ACCOUNT: {
+    retryable: true,
+    fix: "Nothing was synced: without its own account the router cannot tell its comments from forged ones. The next run tries again; if it keeps failing, check that the token can run the GraphQL query `query { viewer { databaseId login } }` (see the cause in the details) and GitHub's status.",
+  },
   E_LEDGER_BRANCH_GONE: {
     retryable: false,
     fix: "The ledger branch existed and was deleted; nothing was written. Restore it (GitHub: \"Restore branch\" on the branches page, or `git push origin SHA:refs/heads/BRANCH` from a clone that has it: the branch does not exist, so nothing is overwritten). To start an empty ledger on purpose, create the branch from the default branch the same way (`git push origin main:refs/heads/BRANCH`).",

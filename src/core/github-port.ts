@@ -126,6 +126,12 @@ export interface GitHub {
   // Who may command
   /** The user's permission on the repository; "none" for a non-collaborator (404). Other errors throw: callers fail closed. */
   permission(username: string): Promise<GitHubPermission>;
+  /**
+   * The account the token acts as (the router's own: `github-actions[bot]` for GITHUB_TOKEN, the
+   * app's bot for an installation token), by GraphQL `viewer`: REST `GET /user` refuses installation
+   * tokens. Throws when GitHub does not say (no numeric database id).
+   */
+  viewer(): Promise<{ id: number; login: string }>;
 
   // The ledger branch (compare-and-swap on the branch head)
   /** The file at the branch head; null when the branch does not exist. */

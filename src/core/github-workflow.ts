@@ -84,8 +84,10 @@ on:
 ${input("The attempt number.")}
       key:
 ${input("The attempt's claim key.")}
+      review:
+${input("The review claim's key, for a worker that reviews the task instead of an attempt.")}
       agent:
-${input("The agent that runs (chooses the one API key the worker gets).")}
+${input("The agent that runs or reviews (chooses the one API key the worker gets).")}
 
 # No job inherits the repository's default token scopes; each job lists what it needs.
 permissions: {}
@@ -110,7 +112,7 @@ ${ledgerWriter}
           anthropic-api-key: \${{ secrets.ANTHROPIC_API_KEY }} # the classifier
           # project-token: \${{ secrets.AGENT_ROUTER_PROJECT_TOKEN }} # only for a GitHub Project (Projects v2)
 
-  # A run the router dispatched for one claimed attempt: the coding agent runs here.
+  # A run the router dispatched for one claimed attempt (or review): the coding agent runs here.
   worker:
     if: github.event_name == 'workflow_dispatch' && inputs.task != ''
     runs-on: ubuntu-latest

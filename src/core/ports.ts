@@ -158,7 +158,8 @@ export interface Workspaces {
   publish?(taskId: number): Promise<{ pushed: string } | { conflict: true }>;
   /**
    * Writes the task branch's commits that the remote lacks into a git bundle at `file` (a read-only
-   * worker hands its work on this way); the branch head, or null when the task has no branch.
+   * worker hands its work on this way); the branch head, or null (no file written) when the task
+   * has no branch or the remote already has all of it (the attempt committed nothing).
    */
   exportBranch?(taskId: number, file: string): Promise<string | null>;
   /**

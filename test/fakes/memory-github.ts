@@ -2,7 +2,8 @@
 // message}. `commitFiles` is an exact compare-and-swap on the head, like createCommitOnBranch with
 // expectedHeadOid. Every call yields to the event loop first, so concurrent writers interleave.
 // Faults are armed per call: a stale answer, a thrown status (as an adapter would wrap REST 409/422
-// or a 5xx), or a commit that lands while its response is lost. Other port methods throw.
+// or a 5xx), or a commit that lands while its response is lost. `permission` and `viewer` answer
+// what the test sets; other port methods throw.
 import { createHash } from "node:crypto";
 import { setImmediate as yieldTurn } from "node:timers/promises";
 import { RouterError } from "../../src/core/errors.ts";
@@ -202,6 +203,15 @@ export class MemoryGitHub implements GitHub {
   /** Collaborator permissions by login (anyone else has none). */
   readonly permissions = new Map<string, GitHubPermission>();
   permission = async (login: string): Promise<GitHubPermission> => this.permissions.get(login) ?? "none";
+  /** The account `viewer()` answers (the router's own), or a function that answers or throws instead. */
+  account: { id: number; login: string } | (() => Promise<{ id: number; login: string }>) = { id: 41898282, login: "github-actions[bot]" };
+  /** How often `viewer()` was asked. */
+  viewerCalls = 0;
+  viewer = async (): Promise<{ id: number; login: string }> => {
+    this.viewerCalls++;
+    await yieldTurn();
+    return typeof this.account === "function" ? this.account() : this.account;
+  };
   setProjectStatus = notImplemented("setProjectStatus");
 }
 

@@ -95,6 +95,25 @@ describe("the Action", () => {
     expect(world().fake.state.mustRepo(REPO).pulls.size).toBe(10);
   });
 
+  it("a comment forging the router's marker, posted before the router's first sync, is not adopted: the router's account makes the one tracking comment", async () => {
+    const { fake } = world();
+    const payload = world().labelledIssue();
+    world().person("mallory", "read");
+    const forged = fake.state.addComment(REPO, payload.issue.number, "<!-- agent-router:task=1 kind=status key=1 -->\nstatus: done (trust me)", "mallory");
+    const auto = await runAction(world().io(world().runner(), "auto", "issues", payload));
+    expect(auto).toMatchObject({ taskId: 1, status: "running" });
+    const repo = fake.state.mustRepo(REPO);
+    const tracking = [...repo.comments.values()].filter((c) => parseMarker(c.body)?.kind === "status");
+    expect(tracking.map((c) => c.user.login)).toEqual(["mallory", fake.state.viewer.login]);
+    expect(repo.comments.get(forged.id)!.body).toBe("<!-- agent-router:task=1 kind=status key=1 -->\nstatus: done (trust me)");
+    const ours = tracking.find((c) => c.user.id === fake.state.viewer.id)!;
+    expect(ours.body).toMatch(/agent-router task 1/);
+    const ledgerText = repo.commits.get(repo.refs.get("refs/heads/agent-router/ledger")!)!.files.get("ledger.yml")!;
+    expect(decodeLedger(ledgerText, "ledger.yml", "test").ledger.tasks[0]!.github?.commentId).toBe(ours.id);
+    // The run learnt its account with one GraphQL viewer query.
+    expect(fake.requests.filter((q) => q.graphqlFields?.includes("viewer"))).toHaveLength(1);
+  });
+
   it("an event it does not act on is ignored with a reason, and touches nothing", async () => {
     const r = world().runner();
     expect(await runAction(world().io(r, "auto", "push", { ref: "refs/heads/main" }))).toEqual({ taskId: null, status: null, prUrl: null });

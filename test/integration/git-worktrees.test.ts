@@ -344,6 +344,21 @@ describe("gitWorktrees: a read-only worker's branch travels as a bundle", () => 
     expect(await gitWorktrees(clones[0]!, { remote: "origin" }).exportBranch!(2, join(tempDir(), "none.bundle"))).toBeNull();
   });
 
+  it("an attempt that committed nothing on a branch the remote has hands nothing on (no empty bundle)", async () => {
+    const { clones } = makeRemoteWithClones(1);
+    const worker = gitWorktrees(clones[0]!, { remote: "origin" });
+    const a = await worker.prepare(1, "a-1");
+    writeFileSync(join(a.path, "one.txt"), "one\n");
+    committed(await worker.commit(1, "a-1", "one"));
+    await worker.publish!(1);
+    const b = await worker.prepare(1, "a-2");
+    writeFileSync(join(b.path, "one.txt"), "one\n"); // the same content: nothing to commit
+    expect(await worker.commit(1, "a-2", "again")).toBeNull();
+    const file = join(tempDir(), "branch.bundle");
+    expect(await worker.exportBranch!(1, file)).toBeNull();
+    expect(existsSync(file)).toBe(false);
+  });
+
   it("a bundle whose head is not the reported one is refused; a branch that moved elsewhere meanwhile is a conflict", async () => {
     const { clones } = makeRemoteWithClones(3);
     const [worker, other, recorder] = clones.map((c) => gitWorktrees(c, { remote: "origin" }));

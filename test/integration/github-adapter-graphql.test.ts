@@ -9,6 +9,7 @@ import { createOctokit } from "../../src/adapters/github/create-octokit.ts";
 import { COMMIT_ON_BRANCH, READ_BRANCH_FILE } from "../../src/adapters/github/ledger-graphql.ts";
 import { octokitGitHub } from "../../src/adapters/github/octokit-github.ts";
 import { ADD_PROJECT_ITEM, FIND_ORG_PROJECT, FIND_USER_PROJECT, ISSUE_PROJECT_ITEMS, SET_PROJECT_STATUS } from "../../src/adapters/github/project-status.ts";
+import { VIEWER } from "../../src/adapters/github/viewer-api.ts";
 import { memoryLog } from "../fakes/memory-log.ts";
 import { failure, guardNock } from "../support/nock-guard.ts";
 
@@ -35,7 +36,7 @@ guardNock();
 describe("GraphQL documents", () => {
   it("every document validates against GitHub's schema", () => {
     const gqlSchema = buildSchema(githubSchema.idl, { assumeValidSDL: true });
-    for (const doc of [READ_BRANCH_FILE, COMMIT_ON_BRANCH, FIND_ORG_PROJECT, FIND_USER_PROJECT, ISSUE_PROJECT_ITEMS, ADD_PROJECT_ITEM, SET_PROJECT_STATUS]) {
+    for (const doc of [READ_BRANCH_FILE, COMMIT_ON_BRANCH, FIND_ORG_PROJECT, FIND_USER_PROJECT, ISSUE_PROJECT_ITEMS, ADD_PROJECT_ITEM, SET_PROJECT_STATUS, VIEWER]) {
       expect(validate(gqlSchema, parse(doc)).map((e) => e.message)).toEqual([]);
     }
   });
@@ -217,6 +218,24 @@ describe("Projects v2 status", () => {
     expect(await gh.setProjectStatus({ ...input, number: 7 })).toMatchObject({ ok: false, warning: expect.stringMatching(/^the token cannot read project acme\/7 \(GitHub: Bad credentials/) });
     expect(await gh.setProjectStatus({ ...input, number: 8 })).toMatchObject({ ok: false, warning: expect.stringMatching(/^no organization or user acme with project number 8/) });
     expect(await gh.setProjectStatus({ ...input, number: 4 })).toMatchObject({ ok: false, warning: expect.stringMatching(/^the token cannot write to project acme\/4 \(GitHub: Your token has not been granted/) });
+    expect(scope.isDone()).toBe(true);
+  });
+});
+
+describe("viewer (the router's own account)", () => {
+  it("asks GraphQL viewer (GET /user refuses installation tokens); no database id or a refusal throws E_GITHUB", async () => {
+    const { gh } = setup();
+    const viewer = (body: GraphQLBody) => /^query Viewer \{/.test(body.query);
+    const scope = nock(BASE)
+      .post("/graphql", viewer)
+      .reply(200, { data: { viewer: { databaseId: 41898282, login: "github-actions[bot]" } } })
+      .post("/graphql", viewer)
+      .reply(200, { data: { viewer: { databaseId: null, login: "ghost" } } })
+      .post("/graphql", viewer)
+      .reply(200, { data: null, errors: [{ type: "FORBIDDEN", message: "Resource not accessible by integration" }] });
+    expect(await gh.viewer()).toEqual({ id: 41898282, login: "github-actions[bot]" });
+    expect(await failure(gh.viewer())).toMatchObject({ code: "E_GITHUB", message: expect.stringMatching(/viewer ghost has no databaseId/) });
+    expect(await failure(gh.viewer())).toMatchObject({ code: "E_GITHUB", message: expect.stringMatching(/refused \/graphql Viewer: Resource not accessible by integration/) });
     expect(scope.isDone()).toBe(true);
   });
 });

@@ -155,7 +155,10 @@ describe.concurrent("write spacing", () => {
       .times(3)
       .reply(timed(times, [[200, []]]));
     await Promise.all([gh.addLabels(7, ["a"]), gh.addLabels(7, ["b"]), gh.addLabels(7, ["c"])]);
-    for (const gap of gaps(times)) expect(gap).toBeGreaterThanOrEqual(295);
+    // The limiter spaces the starts 300 ms apart; the gaps are seen where nock answers, after the
+    // client's own hooks, whose time varies under load (a CI run once saw 288 ms). Unspaced writes
+    // arrive within a few milliseconds of each other.
+    for (const gap of gaps(times)) expect(gap).toBeGreaterThanOrEqual(250);
     expect(scope.isDone()).toBe(true);
   });
 

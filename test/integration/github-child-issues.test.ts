@@ -113,4 +113,22 @@ describe("child issues", () => {
     expect(findTask((await deps.store.read()).ledger, 2)!.github).toMatchObject({ issue: made.number });
     expect(findTask((await deps.store.read()).ledger, 2)!.github?.issueClaim).toBeUndefined();
   });
+
+  it("an issue someone else opened with a copy of the child's marker is not taken for the child's", async () => {
+    const deps = await githubDeps(fake, CONFIG, { clock });
+    fake.faults.failNext({ method: "POST", path: /\/issues$/, status: 502, times: 2 });
+    await delegated(deps);
+    // A stranger plants an issue carrying child 2's marker; the router's claim on child 2 then lapses.
+    const planted = fake.state.addIssue(REPO, { title: "Part a", body: "<!-- agent-router:task=2 kind=issue key=1 -->\nChild task 2", user: "stranger" });
+    const snap = await deps.store.read();
+    const child = findTask(snap.ledger, 2)!;
+    await deps.store.write({ ledger: replaceTask(snap.ledger, { ...child, github: { ...child.github, issueClaim: { at: clock.now().toISOString(), by: "crashed" } } }), message: "test: a lapsed claim" }, snap.head);
+    clock.advance(ISSUE_CLAIM_MS + 1);
+    await reconcile({ kind: "tick" }, deps); // looks for the marker (the planted issue is not the router's), then its create meets the last 502
+    await reconcile({ kind: "tick" }, deps);
+    const linked = findTask((await deps.store.read()).ledger, 2)!.github?.issue;
+    expect(linked).toBeDefined();
+    expect(linked).not.toBe(planted.number);
+    expect(fake.state.mustRepo(REPO).issues.get(linked!)!.user.login).toBe(fake.state.viewer.login);
+  });
 });

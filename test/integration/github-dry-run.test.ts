@@ -11,7 +11,7 @@ import { reconcile } from "../../src/app/reconcile.ts";
 import type { FakeGitHub } from "../fakes/fake-github/index.ts";
 import { startFakeGitHub } from "../fakes/fake-github/index.ts";
 import type { StepFn, World } from "../support/github-scenarios.ts";
-import { after, claim, fakeSnapshot, labelled, LEDGER_REF, planIntents, requestIntents, result, say, tick, unannounced, work, worldFor } from "../support/github-scenarios.ts";
+import { after, claim, fakeSnapshot, labelled, LEDGER_REF, planIntents, requestIntents, result, say, tick, unannounced, withJob, work, worldFor } from "../support/github-scenarios.ts";
 
 interface Scenario {
   name: string;
@@ -39,6 +39,9 @@ const PR = "pull request opened from agent-router/task-1 to main";
 const THUMBS_UP = /^reaction \+1 on comment \d+$/;
 const THUMBS_DOWN = /^reaction -1 on comment \d+$/;
 const REPLY = /^reply to comment \d+ on #\d+$/;
+/** A step of a world whose reconciles know a job due every minute (its first reconcile makes the job's task 1). */
+const scheduled = (step: StepFn): StepFn => after(withJob, step);
+const JOB_ISSUE = "issue of task 1 created, labelled agent-router/job";
 
 const SCENARIOS: Scenario[] = [
   { name: "a labelled issue becomes a task (the first write creates the ledger branch)", steps: [labelled("d-1")], shows: ["branch refs/heads/agent-router/ledger created", "tracking comment of task 1 created on #1", added("routed")] },
@@ -92,6 +95,12 @@ const SCENARIOS: Scenario[] = [
   { name: "Projects v2: a new task gets its project status", config: project, steps: [after(withProject, labelled("d-1"))], shows: ["project item added", "project status set"] },
   { name: "Projects v2: the status follows the task", config: project, steps: [after(withProject, labelled("d-1")), say("/agent cancel")], shows: ["project status set"] },
   { name: "Projects v2 the token cannot reach: a warning in the tracking comment", config: project, steps: [after(withProject, labelled("d-1")), after((w) => (w.fake.state.projectsForbidden = true), say("/agent cancel"))], shows: [/^comment \d+ updated$/] },
+  {
+    name: "a due job slot makes a task, which gets its own issue (claimed, labelled agent-router/job) with its tracking comment and status label",
+    steps: [scheduled(claim())],
+    shows: [JOB_ISSUE, "ledger commit: issue claim", "tracking comment of task 1 created on #1", added("running"), "reaction eyes on #1", "attempt 1 of task 1 handed to the executor"],
+  },
+  { name: "a job's task done with work pushed: a pull request, and closeOnDone closes the job's issue", config: closing, steps: [scheduled(claim()), result(1, done, { push: true })], shows: [added("done"), PR, "issue #1 state set"] },
   { name: "a CLI verb on an issue's task (cancel)", steps: [labelled("d-1"), tick(), () => ({ trigger: { kind: "cli", command: { verb: "cancel", taskId: 1, reason: "not needed" } } })], shows: [added("cancelled")] },
 ];
 
@@ -176,7 +185,7 @@ async function unannouncedIntents(s: Scenario): Promise<{ missing: string[]; pla
   // Both worlds were at the same state before the last step.
   expect(a.snapshotBefore).toEqual(b.snapshotBefore);
   expectNothingDone(a);
-  const planned = planIntents(a.r.plan, a.r.ledger, a.ledgerHeadBefore !== undefined);
+  const planned = planIntents(a.r.plan, a.r.ledger, a.ledgerHeadBefore !== undefined, a.world.repo.nextNumber);
   expect(planned.filter((k) => k.startsWith("unparsed"))).toEqual([]);
   const real = realIntents(b);
   expect(real.filter((k) => /^(unmapped|unmarked|GraphQL)/.test(k))).toEqual([]);

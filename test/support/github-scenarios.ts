@@ -9,6 +9,7 @@ import type { ReconcileOptions } from "../../src/app/reconcile.ts";
 import { createOctokit } from "../../src/adapters/github/create-octokit.ts";
 import { octokitGitHub } from "../../src/adapters/github/octokit-github.ts";
 import { githubLedgerStore } from "../../src/adapters/ledger-github/github-ledger-store.ts";
+import { Job } from "../../src/core/config/job.ts";
 import type { Profile } from "../../src/core/config/profile.ts";
 import { readHandoff } from "../../src/core/handoff/handoff.ts";
 import type { Ledger } from "../../src/core/ledger/ledger.ts";
@@ -82,6 +83,14 @@ export async function worldFor(fake: FakeGitHub, config: Record<string, unknown>
   const io: WorkerIo = { runner, workspaces, repoFor: () => repoFiles, root: "/repo", profiles: routing.profiles, newBoundary: () => BOUNDARY, timer: new ManualTimer() };
   return { fake, repo: fake.state.mustRepo(REPO), deps, clock, executor: new SpyExecutor(), runner, workspaces, io };
 }
+
+/** A scheduled job due every minute whose tasks run on claude. */
+export const SWEEP_JOB: Job = Job.parse({ name: "sweep", schedule: "* * * * *", enabled: true, task: { title: "Sweep the flaky tests", body: "Run the suite five times; fix what flakes.", agent: "claude" } });
+
+/** The world's reconciles know the `sweep` job from now on (as the Action loads the enabled jobs). */
+export const withJob = (w: World): void => {
+  w.deps.jobs = [SWEEP_JOB];
+};
 
 /** One reconcile of a scenario: its trigger and options (dryRun is the runner's to set). */
 export interface Step {
@@ -172,9 +181,9 @@ const num = (s: string | undefined): number => Number(s);
 /** A ledger commit, by what its headline says it records. */
 function ledgerCommit(headline: string): string {
   if (headline.startsWith("github: synced")) return "ledger commit: GitHub links";
-  // ensureChildIssue (src/app/ensure-once.ts): a claim on creating a child's issue, given back when the create fails.
-  if (/^github: task \d+ claims its issue/.test(headline)) return "ledger commit: child issue claim";
-  if (/^github: task \d+ gives back its issue claim/.test(headline)) return "ledger commit: child issue claim given back";
+  // ensureTaskIssue (src/app/ensure-once.ts): a claim on creating a task's issue (a child's, a job's), given back when the create fails.
+  if (/^github: task \d+ claims its issue/.test(headline)) return "ledger commit: issue claim";
+  if (/^github: task \d+ gives back its issue claim/.test(headline)) return "ledger commit: issue claim given back";
   return "ledger commit: changes";
 }
 
@@ -204,7 +213,12 @@ export function requestIntents(q: FakeRequest): string[] {
   if (q.method === "POST" && (x = m(/\/issues\/(\d+)\/labels$/))) return (body.labels as string[]).map((l) => `label ${l} added to #${x![1]}`);
   if (q.method === "DELETE" && (x = m(/\/issues\/(\d+)\/labels\/([^/]+)$/))) return [`label ${decodeURIComponent(x[2]!)} removed from #${x[1]}`];
   if (q.method === "PATCH" && (x = m(/\/issues\/(\d+)$/))) return [`issue #${x[1]} state set`];
-  if (q.method === "POST" && path === ISSUES) return ["child issue created"];
+  if (q.method === "POST" && path === ISSUES) {
+    // A job's task's own issue carries a label; a child's sub-issue none.
+    const labels = Array.isArray(body.labels) ? (body.labels as string[]) : [];
+    const marker = parseMarker(typeof body.body === "string" ? body.body : "");
+    return [labels.length > 0 ? `issue of task ${marker?.taskId ?? "?"} created, labelled ${labels.join(", ")}` : "child issue created"];
+  }
   if (q.method === "POST" && (x = m(/\/issues\/(\d+)\/sub_issues$/))) return [`sub-issue linked to #${x[1]}`];
   if (q.method === "POST" && m(/\/git\/refs$/)) return [`branch ${String(body.ref)} created`];
   if (q.method === "POST" && m(/\/pulls$/)) return [`pull request opened from ${String(body.head)} to ${String(body.base)}`];
@@ -212,13 +226,20 @@ export function requestIntents(q: FakeRequest): string[] {
   return [`unmapped ${q.method} ${path}`];
 }
 
-/** The intents one dry-run plan announces. `ledger` is the dry run's would-be ledger (for lines that name a task, not its issue). */
-export function planIntents(plan: readonly string[], ledger: Ledger, ledgerBranchExists: boolean): string[] {
+/**
+ * The intents one dry-run plan announces. `ledger` is the dry run's would-be ledger (for lines that
+ * name a task, not its issue); `newIssue` is the number GitHub gives the next issue (lines about
+ * "the new issue", and tasks that have none yet, are about the issue the plan would create).
+ */
+export function planIntents(plan: readonly string[], ledger: Ledger, ledgerBranchExists: boolean, newIssue?: number): string[] {
   const out: string[] = [];
+  const fresh = `#${newIssue ?? "?"}`;
   const issue = (taskId: string | undefined): string => {
     const t = findTask(ledger, num(taskId));
-    return `#${t ? (issueOf(t) ?? "?") : "?"}`;
+    const n = t ? issueOf(t) : undefined;
+    return t && n === undefined ? fresh : `#${n ?? "?"}`;
   };
+  const on = (ref: string): string => (ref === "the new issue" ? fresh : ref);
   let changes = false;
   let sync = false;
   for (const line of plan) {
@@ -228,16 +249,18 @@ export function planIntents(plan: readonly string[], ledger: Ledger, ledgerBranc
       changes = true;
       continue;
     }
-    if ((x = m(/^would create the tracking comment of task (\d+) on #(\d+)$/))) out.push(`tracking comment of task ${x[1]} created on #${x[2]}`);
+    if ((x = m(/^would create the tracking comment of task (\d+) on (#\d+|the new issue)$/))) out.push(`tracking comment of task ${x[1]} created on ${on(x[2]!)}`);
     else if ((x = m(/^would update the tracking comment (\d+) of task \d+$/))) out.push(`comment ${x[1]} updated`);
-    else if ((x = m(/^would add (.+) to #(\d+)$/))) out.push(...x[1]!.split(", ").map((l) => `label ${l} added to #${x![2]}`));
-    else if ((x = m(/^would remove (.+) from #(\d+)$/))) out.push(`label ${x[1]} removed from #${x[2]}`);
+    else if ((x = m(/^would add (.+) to (#\d+|the new issue)$/))) out.push(...x[1]!.split(", ").map((l) => `label ${l} added to ${on(x![2]!)}`));
+    else if ((x = m(/^would remove (.+) from (#\d+|the new issue)$/))) out.push(`label ${x[1]} removed from ${on(x[2]!)}`);
     else if ((x = m(/^would react for task (\d+)$/))) out.push(`reaction eyes on ${issue(x[1])}`);
     else if ((x = m(/^would set issue state for task (\d+)$/))) out.push(`issue ${issue(x[1])} state set`);
     else if ((x = m(/^would open a pull request from (\S+) to (\S+) for task \d+$/))) out.push(`pull request opened from ${x[1]} to ${x[2]}`);
     else if ((x = m(/^would update pull for task (\d+)$/))) out.push(`pull request #${findTask(ledger, num(x[1]))?.github?.pr ?? "?"} updated`);
     // Creating a child's issue is claimed in the ledger first and linked as a sub-issue at once (src/app/ensure-once.ts).
-    else if ((x = m(/^would create child issue for task (\d+)$/))) out.push("child issue created", "ledger commit: child issue claim", `sub-issue linked to ${issue(x[1])}`);
+    else if ((x = m(/^would create child issue for task (\d+)$/))) out.push("child issue created", "ledger commit: issue claim", `sub-issue linked to ${issue(x[1])}`);
+    // A job's task's own issue: claimed in the ledger, then created (the lines after it are about it).
+    else if ((x = m(/^would create the issue of task (\d+), labelled ([^:]+): .+$/))) out.push(`issue of task ${x[1]} created, labelled ${x[2]}`, "ledger commit: issue claim");
     else if ((x = m(/^would add sub issue for task (\d+)$/))) out.push(`sub-issue linked to ${issue(x[1])}`);
     else if (m(/^would set project status for task \d+$/)) out.push("project item added", "project status set");
     else if ((x = m(/^would reply to comment (\d+) on #(\d+)$/))) out.push(`reply to comment ${x[1]} on #${x[2]}`);

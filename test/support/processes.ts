@@ -10,7 +10,7 @@ export interface ProcessResult {
 }
 
 /** Path of a script built by test/global-setup.ts. */
-export function built(name: "cli" | "ledger-writer"): string {
+export function built(name: "cli" | "app" | "ledger-writer"): string {
   return join(inject("buildDir"), `${name}.js`);
 }
 

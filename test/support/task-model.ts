@@ -15,7 +15,7 @@ const LIVE: readonly TaskStatus[] = ALL_STATUSES.filter((s) => !MODEL_TERMINAL.i
 
 export const ALL_EVENT_TYPES: readonly TaskEventType[] = [
   "route", "require_approval", "approve", "reject", "start", "heartbeat", "finish", "fail", "lease_expired", "release",
-  "children_settled", "review", "answer", "escalate", "cancel", "retry", "stale_result",
+  "children_settled", "review", "answer", "escalate", "cancel", "retry", "stale_result", "edit",
 ];
 
 /**
@@ -32,7 +32,10 @@ export const ALL_EVENT_TYPES: readonly TaskEventType[] = [
  * - a task nobody works on can be escalated to a person (needs_help) before any attempt;
  * - anything not finished can be cancelled; terminal states (and needs_help) reopen only by retry,
  *   which also makes a task waiting to retry due now;
- * - a stale result is recorded in every status and changes nothing.
+ * - a stale result is recorded in every status and changes nothing;
+ * - a person may edit a task that is not finished; when the agent hint changes while the route is
+ *   not in use (routed, retrying, awaiting approval) the task loses its route and is routed again
+ *   (status new); otherwise the status stays.
  */
 export const MODEL_ACCEPTS: { readonly [K in TaskEventType]: readonly TaskStatus[] } = {
   route: ["new", "routed", "awaiting_approval", "retrying", "needs_help"],
@@ -52,6 +55,7 @@ export const MODEL_ACCEPTS: { readonly [K in TaskEventType]: readonly TaskStatus
   cancel: LIVE,
   retry: [...MODEL_TERMINAL, "needs_help", "retrying"],
   stale_result: ALL_STATUSES,
+  edit: LIVE,
 };
 
 export interface ModelAttempt {
@@ -68,6 +72,12 @@ export interface ModelState {
   /** 1-based attempt number from which failures count. */
   budgetFrom: number;
   hasRoute: boolean;
+  /** The agent named by the task's hint, if any. */
+  hintAgent?: string;
+  /** Content set by the last edits; absent: as created. */
+  title?: string;
+  body?: string;
+  labels?: readonly string[];
   attempts: ModelAttempt[];
   children: ReadonlySet<number>;
 }
@@ -200,5 +210,17 @@ export function modelStep(state: ModelState, event: TaskEvent): Prediction {
       return accept(state, { status: state.hasRoute ? "routed" : "new", budgetFrom: state.attempts.length + 1 });
     case "stale_result":
       return accept(state, {});
+    case "edit": {
+      if (event.title !== undefined && event.title.trim() === "") return refuse("empty title");
+      const content: Partial<ModelState> = {
+        ...(event.title === undefined ? {} : { title: event.title }),
+        ...(event.body === undefined ? {} : { body: event.body }),
+        ...(event.labels === undefined ? {} : { labels: event.labels }),
+      };
+      const hintAgent = event.agent === undefined ? state.hintAgent : (event.agent ?? undefined);
+      if (hintAgent === state.hintAgent) return accept(state, content);
+      const idle = state.status === "routed" || state.status === "retrying" || state.status === "awaiting_approval";
+      return accept(state, idle ? { ...content, hintAgent, status: "new", hasRoute: false } : { ...content, hintAgent });
+    }
   }
 }

@@ -1,6 +1,7 @@
 // The one Octokit the GitHub adapter uses: @octokit/core with paginate, retry and throttling, plus two
 // hooks of our own (a per-attempt timeout and conditional GETs). Production uses the plugins'
 // defaults for spacing writes; tests may shorten them.
+import type { createAppAuth } from "@octokit/auth-app";
 import { Octokit } from "@octokit/core";
 import { paginateRest } from "@octokit/plugin-paginate-rest";
 import { retry } from "@octokit/plugin-retry";
@@ -11,7 +12,15 @@ import { EtagCache, useEtagCache } from "./etag-cache.ts";
 import { useRequestTimeout } from "./request-timeout.ts";
 
 export interface CreateOctokitOptions {
-  token: string;
+  /** A token (the Action's job token, a PAT); or `app` for a GitHub App installation. */
+  token?: string;
+  /**
+   * A GitHub App: with `installationId`, the client signs the app's JWT, fetches the installation's
+   * token from `baseUrl` and renews it before it expires (@octokit/auth-app caches it); without one,
+   * it calls as the app itself (the JWT: `GET /app/installations`). The caller passes
+   * `createAppAuth`, so that the Action's bundle does not carry @octokit/auth-app.
+   */
+  app?: { appId: number; privateKey: string; installationId?: number; createAppAuth: typeof createAppAuth };
   /** REST base URL; default https://api.github.com. The Action passes GITHUB_API_URL, so GHES (https://HOST/api/v3) works. */
   baseUrl?: string;
   /** Prepended to Octokit's own user agent, e.g. "agent-router/0.1.0". */
@@ -28,6 +37,12 @@ export interface CreateOctokitOptions {
     primaryRetries?: number;
     /** Give up at once rather than wait longer than this for a limit; default 900 s (an Action re-runs sooner). */
     maxWaitSeconds?: number;
+    /**
+     * Space this client's writes on its own (GitHub's advice: 1 s, 3 s for notifications) rather than
+     * in the plugin's groups shared by every client of the process. The app sets it: each
+     * installation has its own limits, and one busy repository must not slow the others.
+     */
+    ownGroups?: boolean;
   };
   retry?: {
     /** Retries of 5xx and timeouts (plugin-retry); default 3. */
@@ -77,11 +92,14 @@ export function createOctokit(opts: CreateOctokitOptions): GitHubOctokit {
       return again;
     };
   // Left out, the plugin's shared groups (and their production spacing) apply.
-  const spaced = (name: "write" | "notifications", minTime: number | undefined) =>
-    minTime === undefined ? {} : { [name]: new Bottleneck.Group({ maxConcurrent: 1, minTime }) };
+  const spaced = (name: "write" | "notifications", minTime: number | undefined, ownDefault: number) => {
+    const ms = minTime ?? (t.ownGroups ? ownDefault : undefined);
+    return ms === undefined ? {} : { [name]: new Bottleneck.Group({ maxConcurrent: 1, minTime: ms }) };
+  };
   const Client = clientClass(opts.timeoutMs ?? 30_000, new EtagCache(opts.etagCacheSize ?? 500));
+  if ((opts.token === undefined) === (opts.app === undefined)) throw new Error("createOctokit: give either a token or an app installation");
   return new Client({
-    auth: opts.token,
+    ...(opts.app ? { authStrategy: opts.app.createAppAuth, auth: { appId: opts.app.appId, privateKey: opts.app.privateKey, ...(opts.app.installationId === undefined ? {} : { installationId: opts.app.installationId }) } } : { auth: opts.token }),
     baseUrl: (opts.baseUrl ?? "https://api.github.com").replace(/\/+$/, ""),
     ...(opts.userAgent ? { userAgent: opts.userAgent } : {}),
     log: octokitLog(log),
@@ -93,8 +111,8 @@ export function createOctokit(opts: CreateOctokitOptions): GitHubOctokit {
     throttle: {
       onRateLimit: onLimit("primary", primaryRetries),
       onSecondaryRateLimit: onLimit("secondary", secondaryRetries),
-      ...spaced("write", t.writeMinTimeMs),
-      ...spaced("notifications", t.notificationMinTimeMs),
+      ...spaced("write", t.writeMinTimeMs, 1_000),
+      ...spaced("notifications", t.notificationMinTimeMs, 3_000),
     },
   });
 }

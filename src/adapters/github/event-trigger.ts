@@ -65,6 +65,8 @@ const issuesPayload = z.looseObject(
     ),
     sender: user,
     label: z.looseObject({ name: str }, { error: "an object with a name, or null" }).nullish(),
+    // edited: the fields that changed, each with its old value (only which ones is read).
+    changes: z.looseObject({}, { error: "an object" }).optional(),
   },
   { error: "an object" },
 );
@@ -100,6 +102,7 @@ function fromIssues(event: GitHubEvent): EventReading {
     sender: userOf(p.sender),
   };
   if ((action === "labeled" || action === "unlabeled") && p.label) trigger.label = p.label.name;
+  if (action === "edited") trigger.changed = (["title", "body"] as const).filter((k) => p.changes !== undefined && Object.hasOwn(p.changes, k));
   return { trigger };
 }
 
@@ -123,13 +126,36 @@ const attemptKey = z.string({ error: "a string" }).superRefine((s, ctx) => {
   const wrong = s === "" ? "is empty" : s.length > 128 ? `is ${s.length} characters long` : /^[A-Za-z0-9._:-]+$/.test(s) ? undefined : "has another character";
   if (wrong) ctx.addIssue({ code: "custom", message: `${KEY}; it ${wrong}` });
 });
-const dispatchPayload = z.looseObject({ inputs: z.looseObject({ task: z.unknown().optional() }, { error: "an object or null" }).nullish() }, { error: "an object" });
+const REVIEW_KEY = "must be a review claim's key: review- and up to 121 characters of A-Z a-z 0-9 . _ : -";
+const reviewKey = z.string({ error: "a string" }).superRefine((s, ctx) => {
+  const wrong = !s.startsWith("review-") ? "does not start with review-" : s.length > 128 ? `is ${s.length} characters long` : /^review-[A-Za-z0-9._:-]+$/.test(s) ? undefined : s === "review-" ? "has nothing after review-" : "has another character";
+  if (wrong) ctx.addIssue({ code: "custom", message: `${REVIEW_KEY}; it ${wrong}` });
+});
+/** An input a review run leaves at its default: absent (an older workflow) or empty. */
+const unset = (what: string) =>
+  z
+    .unknown()
+    .superRefine((v, ctx) => {
+      if (v !== "") ctx.addIssue({ code: "custom", message: `must be empty in a review run (${what})` });
+    })
+    .optional();
+const dispatchPayload = z.looseObject({ inputs: z.looseObject({ task: z.unknown().optional(), review: z.unknown().optional() }, { error: "an object or null" }).nullish() }, { error: "an object" });
 const workPayload = z.looseObject({ inputs: z.looseObject({ task: decimal, attempt: decimal, key: attemptKey }) });
+const reviewPayload = z.looseObject({ inputs: z.looseObject({ task: decimal, review: reviewKey, attempt: unset("it reviews the task's last attempt"), key: unset("the review input is its key") }) });
 
-/** With a `task` input the run is the worker for that claimed attempt; without one, a manual tick. */
+/**
+ * With a `task` input the run is the worker for that claimed attempt (`attempt`, `key`), or with a
+ * `review` input (the review claim's key) the reviewer of that claimed review; without a task, a
+ * manual tick (as the workflow's jobs split on `inputs.task` alone).
+ */
 function fromDispatch(event: GitHubEvent): EventReading {
-  const task = parse(event, dispatchPayload).inputs?.task;
+  const given = parse(event, dispatchPayload).inputs;
+  const task = given?.task;
   if (task === undefined || task === "") return { trigger: { kind: "tick" } };
+  if (given?.review !== undefined && given.review !== "") {
+    const { inputs } = parse(event, reviewPayload);
+    return { trigger: { kind: "work", review: true, taskId: Number(inputs.task), key: inputs.review } };
+  }
   const { inputs } = parse(event, workPayload);
   return { trigger: { kind: "work", taskId: Number(inputs.task), attempt: Number(inputs.attempt), key: inputs.key } };
 }

@@ -1,6 +1,6 @@
 // The GitHub port on Octokit, for one repository. Build the client with `createOctokit` (retries,
-// rate limits, conditional GETs); the parts live in issues-api, repo-api, ledger-graphql and
-// project-status, and every failure leaves through github-errors as a RouterError.
+// rate limits, conditional GETs); the parts live in issues-api, repo-api, ledger-graphql,
+// viewer-api and project-status, and every failure leaves through github-errors as a RouterError.
 import type { GitHub } from "../../core/github-port.ts";
 import type { Log } from "../../core/ports.ts";
 import type { GitHubOctokit } from "./create-octokit.ts";
@@ -8,6 +8,7 @@ import { issuesApi } from "./issues-api.ts";
 import { ledgerGraphql } from "./ledger-graphql.ts";
 import { projectStatus } from "./project-status.ts";
 import { repoApi } from "./repo-api.ts";
+import { viewerApi } from "./viewer-api.ts";
 
 export interface OctokitGitHubOptions {
   owner: string;
@@ -26,6 +27,7 @@ export function octokitGitHub(octokit: GitHubOctokit, opts: OctokitGitHubOptions
     ...issuesApi(ctx),
     ...repoApi(ctx),
     ...ledgerGraphql(ctx),
+    ...viewerApi(ctx),
     ...projectStatus(opts.projectOctokit ? { ...ctx, octokit: opts.projectOctokit } : ctx),
   };
 }

@@ -212,7 +212,11 @@ export function gitWorktrees(root: string, opts: GitWorktreesOptions = {}): Work
       const head = await rev(ref);
       if (head === null) return null;
       // Only what the remote lacks: every remote-tracking branch and the fetched task branch are the prerequisites.
-      const made = await runGit(root, ["bundle", "create", "--quiet", file, ref, "--not", "--remotes", "--glob=refs/agent-router/remotes/*"]);
+      const known = ["--not", "--remotes", "--glob=refs/agent-router/remotes/*"];
+      // An attempt that committed nothing on a branch the remote has leaves nothing to hand on (git refuses an empty bundle).
+      const missing = await runGit(root, ["rev-list", "--count", ref, ...known]);
+      if (missing.code === 0 && missing.stdout.trim() === "0") return null;
+      const made = await runGit(root, ["bundle", "create", "--quiet", file, ref, ...known]);
       if (made.code !== 0) throw new RouterError("E_GIT", `could not bundle ${ref}: ${made.stderr.trim()}`, { taskId, stderr: made.stderr });
       return head;
     },

@@ -13,14 +13,14 @@ export type Authorization = { ok: true } | { ok: false; why: string; reaction: "
  * allow-listed) with write access or above, as the collaborator permission API says. Fail closed:
  * no check, an error or a timeout is a refusal. `author_association` is never consulted.
  */
-export function authorizeCommenter(user: GitHubUser, check: CommenterCheck | undefined, config: MainConfig, doing: "command" | "start a task" = "command"): Authorization {
+export function authorizeCommenter(user: GitHubUser, check: CommenterCheck | undefined, config: MainConfig, doing: "command" | "start a task" | "change a task" = "command"): Authorization {
   if (user.type !== "User" && !config.github.allowedBots.includes(user.id)) {
     return { ok: false, why: `${user.login} is a ${user.type} account; only people, or bots whose id is in github.allowedBots, may ${doing}`, reaction: null };
   }
   if (check === undefined) return { ok: false, why: `${user.login}'s permission was not checked; nothing was done`, reaction: "confused" };
   if ("error" in check) return { ok: false, why: `${user.login}'s permission could not be checked (${check.error}); nothing was done`, reaction: "confused" };
   if (check.permission !== "admin" && check.permission !== "write") {
-    return { ok: false, why: `${user.login} has ${check.permission} access; ${doing === "command" ? "commands need" : "starting a task needs"} write access or above`, reaction: "-1" };
+    return { ok: false, why: `${user.login} has ${check.permission} access; ${{ command: "commands need", "start a task": "starting a task needs", "change a task": "changing a task needs" }[doing]} write access or above`, reaction: "-1" };
   }
   return { ok: true };
 }

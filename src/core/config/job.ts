@@ -28,6 +28,10 @@ export const Job = z
         agent: name.optional().describe("Route hint: the agent to use"),
       })
       .strict(),
+    issue: z
+      .boolean()
+      .default(true)
+      .describe("Open a GitHub issue for each of the job's tasks (labelled agent-router/job), where its tracking comment and pull request appear; false: no issue, so the task does not show on GitHub"),
     catchUp: z
       .number()
       .int()

@@ -76,6 +76,11 @@ export const MainConfig = z
         parallelism: z.number().int().min(1).max(64).default(4),
         maxAttempts: z.number().int().min(1).max(20).default(3),
         executor: z.enum(["inline", "actions"]).default("inline"),
+        workflow: z
+          .string()
+          .regex(/^[A-Za-z0-9._-]+\.ya?ml$/, "a workflow file name in .github/workflows, e.g. agent-router.yml")
+          .default("agent-router.yml")
+          .describe("The workflow that runs dispatched workers (executor: actions), as written by `agent-router init --github`; the app dispatches to it"),
         retryBaseSeconds: z.number().positive().max(3600).default(30).describe("First retry delay ceiling; doubles per failure (full jitter)"),
         retryCapSeconds: z.number().positive().max(86_400).default(900).describe("Largest retry delay"),
         leaseMinutes: z.number().positive().max(24 * 60).default(5).describe("A running attempt's claim, renewed every third of it while the agent runs; a crashed worker's task moves on once it lapses"),

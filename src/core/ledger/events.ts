@@ -33,6 +33,21 @@ export type TaskEvent =
   | { type: "escalate"; reason: string }
   | { type: "cancel"; reason?: string }
   | { type: "retry"; agent?: string }
+  /**
+   * A person with write access changed the issue behind a live task. Only what changed is present;
+   * `agent: null` drops the agent hint (the `agent:<name>` label was removed). A task nobody works
+   * on whose hint changed goes back to `new` to be routed again. The history keeps which of title
+   * and body changed, not their text (that is the task's content, like at creation).
+   */
+  | {
+      type: "edit";
+      title?: string;
+      body?: string;
+      labels?: string[];
+      agent?: string | null;
+      /** Stored in the history in place of the new title and body (set by `transition`, read on replay). */
+      edited?: ("title" | "body")[];
+    }
   | { type: "stale_result"; key: string; note: string };
 
 export type TaskEventType = TaskEvent["type"];

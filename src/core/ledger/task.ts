@@ -142,7 +142,7 @@ export const GitHubLinks = z
       .object({ at: isoTime, by: z.string().min(1) })
       .strict()
       .optional()
-      .describe("A sync creating this child task's issue now: others leave it alone while the claim is fresh; gone once the issue is linked"),
+      .describe("A sync creating the issue the router opens for this task (a child's, a scheduled job's) now: others leave it alone while the claim is fresh; gone once the issue is linked"),
   })
   .strict();
 export type GitHubLinks = z.infer<typeof GitHubLinks>;

@@ -1,6 +1,6 @@
 import { RouterError } from "../errors.ts";
 import type { Effect, TaskEvent, TransitionContext } from "./events.ts";
-import type { Attempt, AttemptOutcome, HistoryEvent, Task, TaskStatus } from "./task.ts";
+import type { Attempt, AttemptOutcome, HistoryEvent, RouteHint, Task, TaskStatus } from "./task.ts";
 import { isTerminal } from "./task.ts";
 
 export interface TransitionResult {
@@ -37,6 +37,7 @@ export const ACCEPTS: { readonly [K in TaskEvent["type"]]: readonly TaskStatus[]
   escalate: ["new", "routed", "retrying", "in_review"],
   cancel: ["new", "routed", "awaiting_approval", "running", "waiting", "in_review", "retrying", "needs_help"],
   retry: ["done", "failed", "cancelled", "needs_help", "retrying"],
+  edit: ["new", "routed", "awaiting_approval", "running", "waiting", "in_review", "retrying", "needs_help"],
   stale_result: [
     "new", "routed", "awaiting_approval", "running", "waiting", "in_review", "retrying", "needs_help", "done", "failed", "cancelled",
   ],
@@ -194,7 +195,30 @@ function decide(task: Task, event: TaskEvent, ctx: TransitionContext): Change {
     }
     case "stale_result":
       return { status: task.status, note: event.note, effects: [] };
+    case "edit":
+      return decideEdit(task, event);
   }
+}
+
+/** Statuses in which nobody works on the task and its route is not yet used: a new hint routes it again. */
+const REROUTABLE: readonly TaskStatus[] = ["routed", "retrying", "awaiting_approval"];
+
+function decideEdit(task: Task, event: Extract<TaskEvent, { type: "edit" }>): Change {
+  if (event.title !== undefined && event.title.trim() === "") throw new IllegalTransition(task, event, "a task needs a title");
+  const hint = event.agent === undefined ? task.hint : withAgent(task.hint, event.agent);
+  const hintChanged = JSON.stringify(hint ?? null) !== JSON.stringify(task.hint ?? null);
+  const reroute = hintChanged && REROUTABLE.includes(task.status);
+  const patch: Partial<Task> = { hint, ...(event.title === undefined ? {} : { title: event.title }), ...(event.body === undefined ? {} : { body: event.body }), ...(event.labels === undefined ? {} : { labels: [...event.labels] }) };
+  if (reroute) Object.assign(patch, { route: undefined, retryAt: undefined });
+  const texts = new Set([...(event.edited ?? []), ...(event.title === undefined ? [] : ["title"]), ...(event.body === undefined ? [] : ["body"])]);
+  const changed = [texts.has("title") && "title", texts.has("body") && "body", event.labels !== undefined && "labels", hintChanged && (hint?.agent ? `agent ${hint.agent}` : "no agent")].filter((x): x is string => typeof x === "string");
+  return { status: reroute ? "new" : task.status, patch, note: `edited: ${changed.join(", ") || "nothing"}${reroute ? "; routed again" : ""}` };
+}
+
+function withAgent(hint: RouteHint | undefined, agent: string | null): RouteHint | undefined {
+  const { agent: _old, ...rest } = hint ?? {};
+  const next: { agent?: string; profile?: string } = agent === null ? rest : { ...rest, agent };
+  return next.agent === undefined && next.profile === undefined ? undefined : next;
 }
 
 /**
@@ -212,6 +236,16 @@ export function transition(task: Task, input: TaskEvent, ctx: TransitionContext)
   const event = JSON.parse(JSON.stringify(input)) as TaskEvent;
   const change = decide(task, event, ctx);
   const { type, ...payload } = event;
+  // An edit's new title and body are the task's content, not history (as at creation): the entry
+  // keeps which changed, and a replay from the current content gives the same task.
+  if (event.type === "edit") {
+    const p = payload as Omit<Extract<TaskEvent, { type: "edit" }>, "type">;
+    const edited = [...new Set([...(p.edited ?? []), ...(p.title === undefined ? [] : ["title" as const]), ...(p.body === undefined ? [] : ["body" as const])])];
+    delete p.title;
+    delete p.body;
+    delete p.edited;
+    if (edited.length > 0) p.edited = edited;
+  }
   const entry: HistoryEvent = compact({
     at: ctx.now,
     type,

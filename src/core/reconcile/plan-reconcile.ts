@@ -1,4 +1,5 @@
 import { chooseAgent } from "../agents/choose-agent.ts";
+import { chooseReviewer } from "../agents/settle-review.ts";
 import { approvedToRun } from "../ledger/approval.ts";
 import { findTask } from "../ledger/ledger.ts";
 import type { Task } from "../ledger/task.ts";
@@ -8,6 +9,7 @@ import type { RunOutcome } from "./attempt-result.ts";
 import { recordResult } from "./attempt-result.ts";
 import { applyTrigger } from "./apply-trigger.ts";
 import { Draft } from "./draft.ts";
+import { recordReview } from "./review-result.ts";
 import type { Claim, ReconcileInput, ReconcilePlan, ReviewStart, TriggerOutcome } from "./reconcile-types.ts";
 import type { Trigger } from "./trigger.ts";
 
@@ -51,6 +53,13 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     d.ledger = r.ledger;
     recorded.push(r.outcome);
     d.lines.push(r.line);
+  }
+  // Finished reviews, each fenced by its claim's key (a late one changes nothing).
+  for (const review of input.reviewResults ?? []) {
+    const r = recordReview(d.ledger, review, ctx);
+    d.ledger = r.ledger;
+    recorded.push(r.outcome);
+    if (r.line !== "") d.lines.push(r.line);
   }
 
   // 3. Attempts whose worker is proven dead move on now, without waiting for the lease.
@@ -130,7 +139,8 @@ export function planReconcile(input: ReconcileInput): ReconcilePlan {
     const key = reviewKey(ctx.now, t);
     const leaseUntil = new Date(Date.parse(ctx.now) + input.config.execution.leaseMinutes * 60_000).toISOString();
     d.patch(t.id, { reviewClaim: { key, startedAt: ctx.now, leaseUntil } }, `task ${t.id}: review claimed${t.reviewClaim ? " (the previous reviewer's lease ended)" : ""}`);
-    reviews.push({ taskId: t.id, key });
+    const reviewer = chooseReviewer(t, input.config, input.profiles.get("review"));
+    reviews.push({ taskId: t.id, key, ...(reviewer ? { agent: reviewer } : {}) });
     d.effects.push({ kind: "run_review", class: "agent", taskId: t.id, key });
   }
   return { ledger: d.ledger, effects: d.effects, claims, reviews, recorded, outcome, lines: d.lines };

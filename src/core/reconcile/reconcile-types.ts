@@ -6,6 +6,7 @@ import type { Effect, TaskEvent, TransitionContext } from "../ledger/events.ts";
 import type { Ledger } from "../ledger/ledger.ts";
 import type { Route, Task, TaskStatus } from "../ledger/task.ts";
 import type { AttemptResult, RunOutcome } from "./attempt-result.ts";
+import type { ReviewResult } from "./review-result.ts";
 import type { Trigger } from "./trigger.ts";
 
 /** A claimed attempt: what a worker (local, or a dispatched Actions run) is told to perform. */
@@ -29,6 +30,8 @@ export interface ReconcileInput {
   routes: ReadonlyMap<number, Route>;
   /** Finished attempts to record in this commit. */
   results: readonly AttemptResult[];
+  /** Finished reviews to record in this commit (a dispatched reviewer's), each fenced by its claim's key. */
+  reviewResults?: readonly ReviewResult[];
   /** Attempts whose owning worker is known to be dead (its agents were stopped on this machine). */
   orphans: readonly { taskId: number; key: string }[];
   /** How many attempts this reconcile may claim, and which tasks this worker already runs. */
@@ -63,6 +66,8 @@ export type TriggerOutcome =
 export interface ReviewStart {
   taskId: number;
   key: string;
+  /** The agent that will review (`chooseReviewer`), when there is one: a dispatched worker gets only its key. */
+  agent?: string;
 }
 
 export interface ReconcilePlan {

@@ -30,6 +30,8 @@ export interface IssueEvent {
   sender: GitHubUser;
   /** The label added or removed, for labeled / unlabeled. */
   label?: string;
+  /** For edited: which of title and body the edit changed (the payload's `changes`). */
+  changed?: ("title" | "body")[];
 }
 
 /** A comment was created on an issue (edited comments are never instructions). */
@@ -45,11 +47,24 @@ export interface Tick {
   kind: "tick";
 }
 
-/** "You are the worker for this claimed attempt": perform it and record the result. */
-export interface Work {
+/** "You are the worker for this claimed attempt (or review)": perform it and record the result. */
+export type Work = AttemptWork | ReviewWork;
+
+export interface AttemptWork {
   kind: "work";
   taskId: number;
   attempt: number;
+  key: string;
+}
+
+/**
+ * "You are the reviewer for this claimed review" (`key` is the task's review claim, `review-…`):
+ * review the task and record the decision, or (the Action's worker) hand it on.
+ */
+export interface ReviewWork {
+  kind: "work";
+  review: true;
+  taskId: number;
   key: string;
 }
 
@@ -79,7 +94,7 @@ export function describeTrigger(t: Trigger): string {
     case "tick":
       return "tick";
     case "work":
-      return `work on task ${t.taskId} attempt ${t.attempt}`;
+      return "review" in t ? `review of task ${t.taskId}` : `work on task ${t.taskId} attempt ${t.attempt}`;
     case "cli":
       return `cli ${t.command.verb}${"taskId" in t.command ? ` ${t.command.taskId}` : ""}`;
   }

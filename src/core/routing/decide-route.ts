@@ -89,7 +89,7 @@ export function matchRule(rule: RouteRule, task: RoutableTask): string | null {
 }
 
 /** The `agent:<name>` label, if any. */
-function labelAgent(labels: readonly string[]): string | undefined {
+export function labelAgent(labels: readonly string[]): string | undefined {
   return labels.find((l) => l.startsWith("agent:"))?.slice("agent:".length) || undefined;
 }
 

@@ -12,7 +12,7 @@
 import { RouterError } from "../errors.ts";
 import type { GitHubComment } from "../github-port.ts";
 
-/** status: the tracking comment · reply: an answer to a command · pr: the pull request body · issue: a child's sub-issue body. */
+/** status: the tracking comment · reply: an answer to a command · pr: the pull request body · issue: the body of an issue the router opened for a task (a child's, a scheduled job's). */
 export type MarkerKind = "status" | "reply" | "pr" | "issue";
 
 export interface Marker {

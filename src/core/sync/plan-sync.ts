@@ -6,9 +6,11 @@
  * GitHub can tell (a new pull request's or child issue's number and id), which the next plan uses.
  *
  * Which tasks get what: a task with an issue (it came from one, or `github.issue` records one)
- * gets everything. A task without an issue (a job's, a parent's child before its sub-issue exists)
- * has nowhere to put a comment, a label or a pull request link, so it only gets its children's
- * sub-issues. A CLI task without an issue gets nothing: it never touches GitHub.
+ * gets everything. A scheduled job's live task without one gets its own issue first
+ * (`create_issue`, labelled `agent-router/job`; unless its job says `issue: false`), then
+ * everything. A parent's child before its sub-issue exists has nowhere to put a comment, a label or
+ * a pull request link, so it only gets its children's sub-issues. A CLI task without an issue gets
+ * nothing: it never touches GitHub.
  */
 import type { GitHubComment, GitHubPull } from "../github-port.ts";
 import type { Ledger } from "../ledger/ledger.ts";
@@ -17,12 +19,12 @@ import type { Task, TaskStatus } from "../ledger/task.ts";
 import { isTerminal, TASK_STATUSES } from "../ledger/task.ts";
 import { findMarked } from "./markers.ts";
 import { linkAllowList } from "./outbound-links.ts";
-import { outboundTitle, renderChildIssueBody, renderPullBody } from "./sync-bodies.ts";
+import { outboundTitle, renderChildIssueBody, renderJobIssueBody, renderPullBody } from "./sync-bodies.ts";
 import type { RepoRef } from "./task-links.ts";
 import { issueOf, taskBranch } from "./task-links.ts";
 import { renderTrackingComment } from "./tracking-comment.ts";
 
-/** Every operation names the task it was planned for (a child issue's: the parent). */
+/** Every operation names the task it was planned for (a child issue's: the parent; a task's own issue: the task). */
 export type SyncOp =
   | { kind: "create_comment"; taskId: number; issue: number; body: string }
   | { kind: "update_comment"; taskId: number; commentId: number; body: string }
@@ -33,6 +35,7 @@ export type SyncOp =
   | { kind: "create_pull"; taskId: number; head: string; base: string; title: string; body: string; draft: boolean }
   | { kind: "update_pull"; taskId: number; pull: number; title?: string; body?: string }
   | { kind: "create_child_issue"; taskId: number; parentTaskId: number; childTaskId: number; title: string; body: string }
+  | { kind: "create_issue"; taskId: number; title: string; body: string; labels: string[] }
   | { kind: "add_sub_issue"; taskId: number; issue: number; childTaskId: number; childIssueId: number }
   | { kind: "set_project_status"; taskId: number; issue: number; owner: string; number: number; field: string; status: string };
 
@@ -73,6 +76,8 @@ export interface SyncOptions extends RepoRef {
   warnings?: string[];
   now: string;
   project?: { owner: string; number: number; field: string; statusFor: (status: TaskStatus) => string | undefined };
+  /** False when the task's scheduled job opts out of an issue (job `issue: false`); a job's task gets one otherwise. */
+  jobIssue?: boolean;
   /** The router's own account id, when known: only its comments count as marked, so a person cannot plant a marker for it to edit. */
   routerAccountId?: number;
   /**
@@ -83,6 +88,12 @@ export interface SyncOptions extends RepoRef {
 }
 
 export const STATUS_LABEL_PREFIX = "agent-router/";
+/**
+ * The label of the issue the router opens for a scheduled job's task. Under the router's prefix, so
+ * a scheduled run's discovery of labelled issues leaves it alone like any issue that has a task; it
+ * is not a status label, so the sync never removes it.
+ */
+export const JOB_ISSUE_LABEL = `${STATUS_LABEL_PREFIX}job`;
 /** GitHub's limit on sub-issues per parent, closed ones included. */
 export const MAX_SUB_ISSUES = 100;
 
@@ -117,9 +128,15 @@ function firstStartUnsynced(task: Task): boolean {
   return start >= 0 && (task.github?.synced ?? 0) <= start;
 }
 
+/**
+ * A person's issue closes when its task is done only with `closeOnDone`; an issue the router opened
+ * for a scheduled job's run is the router's own and always closes (a failed run's stays open: that
+ * is the one to look at), so a nightly job does not leave an issue per night.
+ */
 function issueState(task: Task, state: "open" | "closed", o: SyncOptions): Pick<Extract<SyncOp, { kind: "set_issue_state" }>, "state" | "reason"> | null {
-  if (state === "open" && o.closeOnDone && task.status === "done") return { state: "closed", reason: "completed" };
-  if (state === "open" && o.closeOnDone && task.status === "cancelled") return { state: "closed", reason: "not_planned" };
+  const closes = o.closeOnDone || task.source.kind === "job";
+  if (state === "open" && closes && task.status === "done") return { state: "closed", reason: "completed" };
+  if (state === "open" && closes && task.status === "cancelled") return { state: "closed", reason: "not_planned" };
   if (state === "closed" && !isTerminal(task.status)) return { state: "open" };
   return null;
 }
@@ -163,6 +180,15 @@ function childOps(task: Task, ledger: Ledger, observed: SyncObserved, o: SyncOpt
   return { ops, unlinked };
 }
 
+/**
+ * The task gets an issue of its own from the sync: a scheduled job's live task that has none, unless
+ * its job opts out. One that ended before it was mirrored (a ledger from before job issues) is not
+ * worth a new issue, as for a child.
+ */
+export function wantsOwnIssue(task: Task, jobIssue = true): boolean {
+  return jobIssue && task.source.kind === "job" && issueOf(task) === undefined && !isTerminal(task.status);
+}
+
 /** The operations that bring GitHub to the task's desired state; [] when it is there. */
 export function planSync(task: Task, ledger: Ledger, observed: SyncObserved, o: SyncOptions): SyncOp[] {
   const number = issueOf(task);
@@ -170,6 +196,10 @@ export function planSync(task: Task, ledger: Ledger, observed: SyncObserved, o: 
   const issue = number !== undefined && observed.issue !== null ? { number, ...observed.issue } : undefined;
   const links = linkAllowList(o.serverUrl, o.linkHosts);
   const children = childOps(task, ledger, observed, o, issue?.number, links);
+  if (!issue && wantsOwnIssue(task, o.jobIssue)) {
+    // Its children's issues wait for it, so they are linked as its sub-issues.
+    return [{ kind: "create_issue", taskId: task.id, title: outboundTitle(task.title, links), body: renderJobIssueBody(task, links), labels: [JOB_ISSUE_LABEL] }];
+  }
   if (!issue) return children.ops;
 
   const ops: SyncOp[] = [];

@@ -1,7 +1,8 @@
 /**
- * The bodies the router writes besides the tracking comment: its pull request and a child's
- * sub-issue. `allowedHosts` is the link allow-list for the agent text in them (`linkAllowList`;
- * default: GitHub's hosts); the router's own parts carry no link but `#N` references.
+ * The bodies the router writes besides the tracking comment: its pull request and the issues it
+ * opens for tasks (a child's sub-issue, a scheduled job's task). `allowedHosts` is the link
+ * allow-list for the agent text in them (`linkAllowList`; default: GitHub's hosts); the router's own
+ * parts carry no link but `#N` references.
  */
 import type { Task } from "../ledger/task.ts";
 import { attemptTotals, formatCount, formatDuration, formatTotalCost } from "./format-usage.ts";
@@ -43,15 +44,27 @@ export function renderPullBody(task: Task, allowedHosts?: readonly string[]): st
   return capComment(lines.join("\n") + "\n");
 }
 
+/**
+ * The body of an issue the router opens for a task: the task's issue marker (how a lost create is
+ * found again, and why the issue never becomes a task of its own), one line on where the task comes
+ * from, then the task's body (a parent agent or a job file wrote it), sanitised like agent text.
+ */
+function taskIssueBody(task: Task, origin: string, allowedHosts?: readonly string[]): string {
+  const body = sanitizeOutbound(task.body, { maxChars: CHILD_BODY_MAX, ...(allowedHosts ? { allowedHosts } : {}) });
+  const lines = [taskMarker({ taskId: task.id, kind: "issue", key: SINGLE_KEY }), `${origin} The router tracks it here; its status comment follows.`];
+  if (body.trim() !== "") lines.push("", body);
+  return capComment(lines.join("\n") + "\n");
+}
+
 /** A child task's sub-issue body: marker, where it belongs, then the child's body (a parent agent wrote it). */
 export function renderChildIssueBody(child: Task, parent: Task, allowedHosts?: readonly string[]): string {
   const parentIssue = issueOf(parent);
   const where = parentIssue !== undefined ? `#${parentIssue} (agent-router task ${parent.id})` : `agent-router task ${parent.id}`;
-  const body = sanitizeOutbound(child.body, { maxChars: CHILD_BODY_MAX, ...(allowedHosts ? { allowedHosts } : {}) });
-  const lines = [
-    taskMarker({ taskId: child.id, kind: "issue", key: SINGLE_KEY }),
-    `Child task ${child.id} of ${where}. The router tracks it here; its status comment follows.`,
-  ];
-  if (body.trim() !== "") lines.push("", body);
-  return capComment(lines.join("\n") + "\n");
+  return taskIssueBody(child, `Child task ${child.id} of ${where}.`, allowedHosts);
+}
+
+/** A scheduled job's task's issue body: marker, the job and slot, then the job's prompt. */
+export function renderJobIssueBody(task: Task, allowedHosts?: readonly string[]): string {
+  const origin = task.source.kind === "job" ? `Task ${task.id} of the scheduled job \`${sanitizeInline(task.source.jobId, 100)}\`, slot ${sanitizeInline(task.source.slot, 40)}.` : `Task ${task.id}.`;
+  return taskIssueBody(task, origin, allowedHosts);
 }

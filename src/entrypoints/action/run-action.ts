@@ -1,9 +1,10 @@
 // The GitHub Action: reads the event, builds the deps on GitHub (the ledger on its branch through
 // the API, the Octokit adapter, the repository's config from the checkout), and runs one of three
-// modes: `auto` reconciles the event and dispatches a worker run per claimed attempt; `worker`
-// performs the dispatched attempt with a read-only token and leaves its result as an artifact;
-// `record` pushes that attempt's branch and records its result. Then it writes the step's outputs
-// and its summary. Every mode is level-triggered: a run that is dropped or cancelled loses nothing.
+// modes: `auto` reconciles the event and dispatches a worker run per claimed attempt or review;
+// `worker` performs the dispatched attempt (or review) with a read-only token and leaves its result
+// as an artifact; `record` pushes that attempt's branch and records its result (or the review's
+// decision). Then it writes the step's outputs and its summary. Every mode is level-triggered: a
+// run that is dropped or cancelled loses nothing.
 import { appendFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,9 +13,6 @@ import { ensureAgentCli } from "../../adapters/agent-cli/install-cli.ts";
 import { processRegistry } from "../../adapters/agent-cli/process-registry.ts";
 import { runFolders } from "../../adapters/agent-cli/run-folders.ts";
 import { classifierFromEnv } from "../../adapters/classifier-ai/classifier-from-env.ts";
-import { formatConfigProblem, loadConfig } from "../../adapters/config-fs/load-config.ts";
-import { loadEnabledJobs } from "../../adapters/config-fs/load-jobs.ts";
-import { loadRouting } from "../../adapters/config-fs/load-routing.ts";
 import { toConfigSource } from "../../adapters/config-fs/config-source.ts";
 import { repoFiles } from "../../adapters/context-fs/repo-files.ts";
 import { createOctokit } from "../../adapters/github/create-octokit.ts";
@@ -27,9 +25,9 @@ import { attemptKey, newBoundary, newTraceId, systemBackoff, systemClock, system
 import { gitWorktrees } from "../../adapters/workspace-git/git-worktrees.ts";
 import type { GitHubIo, ReconcileDeps, WorkerIo } from "../../app/app-deps.ts";
 import type { ReconcileResult } from "../../app/reconcile.ts";
-import { reconcile } from "../../app/reconcile.ts";
-import { missedIssueEvents } from "../../app/discover-issues.ts";
-import { DispatchExecutor, performForRecord, recordFromWorker } from "../../app/remote-worker.ts";
+import { reconcileOnGitHub, settleDispatches } from "../../app/reconcile-github.ts";
+import { DispatchExecutor, performForRecord, recordFromWorker, recordReviewFromWorker, reviewForRecord } from "../../app/remote-worker.ts";
+import { chooseReviewer } from "../../core/agents/settle-review.ts";
 import type { MainConfig } from "../../core/config/main-config.ts";
 import { RouterError } from "../../core/errors.ts";
 import { findTask } from "../../core/ledger/ledger.ts";
@@ -42,6 +40,7 @@ import { renderStepSummary } from "../../core/sync/step-summary.ts";
 import { pullUrl } from "../../core/sync/task-links.ts";
 import type { ActionSettings } from "./action-settings.ts";
 import { readSettings } from "./action-settings.ts";
+import { loadRepoSetup, withWorkerLease } from "../shared/repo-setup.ts";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -64,8 +63,6 @@ export interface ActionReport {
   artifactDir?: string;
 }
 
-/** Minutes a dispatched worker may take from its claim to its result: queueing, installing the CLI, the agent's time limit. */
-const WORKER_SLACK_MINUTES = 20;
 
 export async function runAction(io: ActionIo): Promise<ActionReport> {
   const s = readSettings(io.env);
@@ -94,26 +91,17 @@ export async function runAction(io: ActionIo): Promise<ActionReport> {
 }
 
 function mustWork(t: Trigger, mode: string): Work {
-  if (t.kind !== "work") throw new RouterError("E_USAGE", `mode ${mode} needs a workflow_dispatch with task, attempt and key inputs; this run got ${t.kind === "tick" ? "a run without them" : `a ${t.kind} event`}`, { mode }, { fix: "Run mode worker and record only in the jobs that `agent-router init --github` guards with `inputs.task != ''`." });
+  if (t.kind !== "work") throw new RouterError("E_USAGE", `mode ${mode} needs a workflow_dispatch with task, attempt and key inputs (or task and review); this run got ${t.kind === "tick" ? "a run without them" : `a ${t.kind} event`}`, { mode }, { fix: "Run mode worker and record only in the jobs that `agent-router init --github` guards with `inputs.task != ''`." });
   return t;
 }
 
 async function auto(s: ActionSettings, deps: Deps, trigger: Trigger, log: Log): Promise<ActionReport> {
   if (trigger.kind === "work") throw new RouterError("E_USAGE", "a worker dispatch reached mode auto", {}, { fix: "Give the worker job mode: worker (see `agent-router init --github`)." });
   const executor = new DispatchExecutor(deps.github, { workflow: s.workflow, ref: await deps.github.api.defaultBranch() }, log);
-  // A scheduled (or manual) run also takes up labelled issues whose own run never came.
-  const missed = trigger.kind === "tick" ? await missedIssueEvents(deps, deps.github) : [];
-  let claimed = 0;
-  const plan: string[] = [];
-  for (const event of missed) {
-    const m = await reconcile(event, deps, { dryRun: s.dryRun, claim: { limit: Math.max(0, s.maxWorkers - claimed) }, executor });
-    claimed += m.claims.length;
-    plan.push(...m.plan);
-  }
-  const r = await reconcile(trigger, deps, { dryRun: s.dryRun, claim: { limit: Math.max(0, s.maxWorkers - claimed) }, executor });
-  const after = await settleDispatches(deps, executor);
-  const last = after ?? r;
-  return report(s, deps, { ...last, plan: [...plan, ...last.plan] }, taskOf(r.outcome, trigger));
+  // Reviews are dispatched to worker runs too, and count against the same limit; a scheduled (or
+  // manual) run also takes up labelled issues whose own run never came.
+  const run = await reconcileOnGitHub(trigger, deps, { executor, maxWorkers: s.maxWorkers, dryRun: s.dryRun });
+  return report(s, deps, { ...run.last, plan: run.plan }, taskOf(run.result.outcome, trigger));
 }
 
 async function worker(s: ActionSettings, io: ActionIo, deps: Deps, work: Work, log: Log): Promise<ActionReport> {
@@ -127,6 +115,15 @@ async function worker(s: ActionSettings, io: ActionIo, deps: Deps, work: Work, l
     return finish(s, { taskId: work.taskId, status: null, prUrl: null, artifactDir: s.artifactDir });
   }
   const io2 = await workerIo(s, io, deps, await agentOf(deps, work));
+  if ("review" in work) {
+    // A review leaves only its decision: whatever the reviewer changed is thrown away.
+    const reviewed = await reviewForRecord(deps, io2, work, io.signal);
+    if (reviewed.artifact) await writeFile(join(s.artifactDir, RESULT_FILE), `${JSON.stringify(reviewed.artifact)}\n`);
+    const decision = reviewed.outcome.kind === "reviewed" ? reviewed.outcome.event.decision : reviewed.outcome.kind;
+    log.info("review performed; its decision is handed to the record job", { taskId: work.taskId, key: work.key, outcome: decision });
+    await writeSummary(s, `### agent-router: reviewer for task ${work.taskId}\n\nOutcome: \`${decision}\`. The record job records it.\n`);
+    return finish(s, { taskId: work.taskId, status: null, prUrl: null, artifactDir: s.artifactDir });
+  }
   const done = await performForRecord(deps, io2, work, join(s.artifactDir, BUNDLE_FILE), io.signal);
   if (done.artifact) await writeFile(join(s.artifactDir, RESULT_FILE), `${JSON.stringify(done.artifact)}\n`);
   log.info("attempt performed; its result is handed to the record job", { taskId: work.taskId, key: work.key, outcome: done.outcome.kind, branchHead: done.artifact?.branchHead ?? null });
@@ -136,19 +133,15 @@ async function worker(s: ActionSettings, io: ActionIo, deps: Deps, work: Work, l
 
 async function record(s: ActionSettings, deps: Deps, work: Work, log: Log): Promise<ActionReport> {
   const json = await readFile(join(s.downloadDir, RESULT_FILE), "utf8").catch(() => null);
-  if (json === null) log.warn("no result from the worker job; the attempt is recorded as a router error", { taskId: work.taskId, key: work.key });
+  if (json === null) log.warn("review" in work ? "no result from the worker job; the review is given back" : "no result from the worker job; the attempt is recorded as a router error", { taskId: work.taskId, key: work.key });
   if (s.dryRun) return finish(s, { taskId: work.taskId, status: null, prUrl: null });
-  const workspaces = gitWorktrees(s.workspace, { remote: "origin", remoteEnv: gitAuthEnv(s) });
   const executor = new DispatchExecutor(deps.github, { workflow: s.workflow, ref: await deps.github.api.defaultBranch() }, log);
-  const r = await recordFromWorker(deps, workspaces, work, json, join(s.downloadDir, BUNDLE_FILE), { executor, claimLimit: s.maxWorkers });
+  const r =
+    "review" in work
+      ? await recordReviewFromWorker(deps, work, json, { executor, claimLimit: s.maxWorkers })
+      : await recordFromWorker(deps, gitWorktrees(s.workspace, { remote: "origin", remoteEnv: gitAuthEnv(s) }), work, json, join(s.downloadDir, BUNDLE_FILE), { executor, claimLimit: s.maxWorkers });
   const after = await settleDispatches(deps, executor);
   return report(s, deps, after ?? r, work.taskId);
-}
-
-/** Dispatches that failed give their claims back at once (one more reconcile), rather than after the lease. */
-async function settleDispatches(deps: Deps, executor: DispatchExecutor): Promise<ReconcileResult | null> {
-  const { released } = await executor.settle();
-  return released.length > 0 ? reconcile({ kind: "tick" }, deps, { results: released }) : null;
 }
 
 function taskOf(outcome: TriggerOutcome, trigger: Trigger): number | null {
@@ -163,7 +156,7 @@ async function report(s: ActionSettings, deps: Deps, r: ReconcileResult, taskId:
   const ledger = s.dryRun ? r.ledger : (await deps.store.read()).ledger;
   const task = taskId === null ? undefined : findTask(ledger, taskId);
   const repo = { repository: `${s.owner}/${s.repo}`, serverUrl: s.serverUrl };
-  const touched = [...new Set([...(taskId !== null ? [taskId] : []), ...r.claims.map((c) => c.taskId), ...r.recorded.map((o) => o.taskId)])];
+  const touched = [...new Set([...(taskId !== null ? [taskId] : []), ...r.claims.map((c) => c.taskId), ...r.reviews.map((v) => v.taskId), ...r.recorded.map((o) => o.taskId)])];
   await writeSummary(s, renderStepSummary({ ledger, taskIds: touched, repo, title: `${s.eventName} (${s.mode})`, lines: r.plan, dryRun: s.dryRun }));
   return finish(s, { taskId: task?.id ?? null, status: task?.status ?? null, prUrl: task?.github?.pr !== undefined ? pullUrl(repo, task.github.pr) : null });
 }
@@ -183,21 +176,17 @@ async function writeSummary(s: ActionSettings, text: string): Promise<void> {
 type Deps = ReconcileDeps & { github: GitHubIo };
 
 async function buildDeps(s: ActionSettings, io: ActionIo, log: Log, traceId: string, redact: (t: string) => string): Promise<Deps> {
-  const source = configSource(s);
-  const loaded = await loadConfig(source);
-  const errors = loaded.problems.filter((p) => p.severity === "error");
-  if (errors.length > 0) throw new RouterError("E_CONFIG_INVALID", `${loaded.file} is invalid:\n${errors.map((p) => `  ${formatConfigProblem(p)}`).join("\n")}`, { problems: errors });
-  const routing = await loadRouting(source, loaded.config);
-  const bad = routing.problems.filter((p) => p.severity === "error");
-  if (bad.length > 0) throw new RouterError("E_CONFIG_INVALID", `profiles, routing rules or the classifier template are invalid:\n${bad.map((p) => `  ${formatConfigProblem(p)}`).join("\n")}`);
-  const jobs = await loadEnabledJobs(source, new Set(routing.profiles.keys()));
-  const config = actionConfig(loaded.config, s, [...routing.profiles.values()].map((p) => p.timeoutMinutes));
+  const setup = await loadRepoSetup(configSource(s));
+  // A claim's lease covers the whole worker run (workers cannot renew it: their token is read-only);
+  // the trigger-label input wins over the config.
+  const leased = withWorkerLease(setup);
+  const config: MainConfig = { ...leased, github: { ...leased.github, ...(s.triggerLabel ? { triggerLabel: s.triggerLabel } : {}) } };
   const throttle = io.limits ? { throttle: io.limits } : {};
   const octokit = createOctokit({ token: s.token, baseUrl: s.apiUrl, log, ...throttle });
   const projectOctokit = s.projectToken ? createOctokit({ token: s.projectToken, baseUrl: s.apiUrl, log, ...throttle }) : undefined;
   const api = octokitGitHub(octokit, { owner: s.owner, repo: s.repo, log, ...(projectOctokit ? { projectOctokit } : {}) });
   const store = githubLedgerStore(api, { branch: config.ledger.branch, path: config.ledger.path });
-  const classifier = s.mode === "auto" ? await classifierFromEnv(config.router.classifier, { ...io.env, ...s.agentEnv }, routing.classifierTemplate) : { classifier: null, why: "not needed" };
+  const classifier = s.mode === "auto" ? await classifierFromEnv(config.router.classifier, { ...io.env, ...s.agentEnv }, setup.classifierTemplate) : { classifier: null, why: "not needed" };
   if (!classifier.classifier) log.info("no classifier: rules and the fallback route tasks", { why: classifier.why });
   return {
     store,
@@ -210,25 +199,11 @@ async function buildDeps(s: ActionSettings, io: ActionIo, log: Log, traceId: str
     log,
     redact,
     github: { api, serverUrl: s.serverUrl, ...(s.runUrl ? { runUrl: s.runUrl } : {}) },
-    routing: { config, profiles: routing.profiles, rules: routing.rules },
+    routing: { ...setup.routing, config },
     classifier: classifier.classifier,
     keyFor: attemptKey,
     random: Math.random,
-    jobs,
-  };
-}
-
-/**
- * The config as the Action runs it: the trigger-label input wins; a claim's lease covers the whole
- * worker run (workers cannot renew it: their token is read-only).
- */
-function actionConfig(config: MainConfig, s: ActionSettings, profileTimeouts: number[]): MainConfig {
-  const agentTimeouts = Object.values(config.agents).flatMap((a) => (a.timeoutMinutes === undefined ? [] : [a.timeoutMinutes]));
-  const longest = Math.max(0, ...profileTimeouts, ...agentTimeouts);
-  return {
-    ...config,
-    execution: { ...config.execution, leaseMinutes: Math.min(24 * 60, Math.max(config.execution.leaseMinutes, longest + WORKER_SLACK_MINUTES)) },
-    github: { ...config.github, ...(s.triggerLabel ? { triggerLabel: s.triggerLabel } : {}) },
+    jobs: setup.jobs,
   };
 }
 
@@ -246,9 +221,14 @@ function gitAuthEnv(s: ActionSettings): Record<string, string> {
   return { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: `http.${s.serverUrl}/.extraheader`, GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${basic}` };
 }
 
-/** The agent the dispatched attempt was claimed for, as the ledger says (undefined when it is no longer open). */
+/**
+ * The agent the dispatched attempt was claimed for, as the ledger says (undefined when it is no
+ * longer open); for a review, the reviewer the review will choose.
+ */
 async function agentOf(deps: Deps, work: Work): Promise<string | undefined> {
-  return findTask((await deps.store.read()).ledger, work.taskId)?.attempts.find((a) => a.key === work.key)?.agent;
+  const task = findTask((await deps.store.read()).ledger, work.taskId);
+  if ("review" in work) return (task && chooseReviewer(task, deps.config, deps.routing.profiles.get("review"))) ?? undefined;
+  return task?.attempts.find((a) => a.key === work.key)?.agent;
 }
 
 async function workerIo(s: ActionSettings, io: ActionIo, deps: Deps, agent: string | undefined): Promise<WorkerIo> {

@@ -64,11 +64,29 @@ export function commitNode(repo: FakeRepository, commit: FakeCommit, ctx: Graphq
     messageHeadline: headline,
     messageBody: rest.join("\n").trim(),
     committedDate: commit.date,
-    file: ({ path }: { path: string }) => {
-      const text = commit.files.get(path);
-      if (text === undefined) return null;
-      return { name: path.split("/").pop(), path, type: "blob", mode: 33188, oid: blobSha(text), size: Buffer.byteLength(text), isGenerated: false, object: blobNode(text, ctx) };
-    },
+    file: ({ path }: { path: string }) => treeEntry(commit, path.replace(/\/+$/, ""), ctx),
+  };
+}
+
+/** The entry at `path` in the commit's tree: a blob, or a tree when files lie under it; null when neither. */
+function treeEntry(commit: FakeCommit, path: string, ctx: GraphqlContext): Obj | null {
+  const name = path.split("/").pop();
+  const text = commit.files.get(path);
+  if (text !== undefined) return { name, path, type: "blob", mode: 33188, oid: blobSha(text), size: Buffer.byteLength(text), isGenerated: false, object: blobNode(text, ctx) };
+  const prefix = `${path}/`;
+  const under = [...commit.files.keys()].filter((p) => p.startsWith(prefix));
+  if (under.length === 0) return null;
+  const children = [...new Set(under.map((p) => p.slice(prefix.length).split("/")[0]!))].sort();
+  const oid = blobSha(`tree:${under.map((p) => `${p}\0${commit.files.get(p)!}`).join("\n")}`);
+  return {
+    name,
+    path,
+    type: "tree",
+    mode: 16384,
+    oid,
+    size: 0,
+    isGenerated: false,
+    object: { __typename: "Tree", id: `T_${oid}`, oid, abbreviatedOid: oid.slice(0, 7), entries: () => children.map((c) => treeEntry(commit, `${prefix}${c}`, ctx)) },
   };
 }
 

@@ -10,6 +10,7 @@
 //            organization(login) / user(login) { projectV2(number) { id number title
 //              field(name) { … on ProjectV2SingleSelectField { id name options { id name } } } } }
 //            node(id) on Repository, Issue, ProjectV2, ProjectV2Item
+//            viewer { id databaseId login } (the state's viewer, who makes every write)
 //            ProjectV2Item { id project { id } content fieldValueByName(name) { … on
 //              ProjectV2ItemFieldSingleSelectValue { optionId name } } }
 //   mutation createCommitOnBranch (expectedHeadOid compare-and-swap, STALE_DATA otherwise),
@@ -113,6 +114,7 @@ const root = (ctx: GraphqlContext) => ({
   organization: ({ login }: { login: string }) => ownerNode("organization", login, ctx),
   user: ({ login }: { login: string }) => ownerNode("user", login, ctx),
   node: ({ id }: { id: string }) => nodeById(id, ctx),
+  viewer: () => ({ __typename: "User", id: ctx.state.viewer.node_id, databaseId: ctx.state.viewer.id, login: ctx.state.viewer.login }),
   createCommitOnBranch: ({ input }: { input: Input }) => createCommitOnBranch(input, ctx),
   createRef: ({ input }: { input: Input }) => createRef(input, ctx),
   addProjectV2ItemById: ({ input }: { input: Input }) => addProjectV2ItemById(input, ctx),

@@ -17,13 +17,14 @@ import { issueRoutes } from "./rest-issues.ts";
 import type { RestAnswer, RestHandler } from "./rest-router.ts";
 import { notFound } from "./rest-router.ts";
 import { repoRoutes } from "./rest-repo.ts";
+import { appRoutes } from "./rest-app.ts";
 import type { FakeStateOptions } from "./state.ts";
 import { FakeGitHubState } from "./state.ts";
 
 const ROUTES: Record<string, RestHandler> = { ...issueRoutes, ...repoRoutes };
 
 /** "METHOD /template" of every REST operation the fake serves. */
-export const SERVED_OPERATIONS: readonly string[] = Object.keys(ROUTES);
+export const SERVED_OPERATIONS: readonly string[] = [...Object.keys(ROUTES), ...Object.keys(appRoutes)];
 
 export interface FakeRequest {
   method: string;
@@ -38,6 +39,8 @@ export interface FakeRequest {
   graphqlFields?: string[];
   /** The fault applied, if any. */
   fault?: "drop" | "fail" | "rate-limit";
+  /** The Authorization header's scheme and credential, e.g. "token ghs_…" or "bearer eyJ…". */
+  authorization?: string;
 }
 
 export interface FakeGitHubOptions extends FakeStateOptions {
@@ -122,10 +125,13 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     const problems = checkRestRequest({ method, path, body });
     if (problems.length) return { problems };
     const match = matchRestOperation(method, path)!;
-    const handler = ROUTES[`${match.operation.method} ${match.operation.path}`];
+    const key = `${match.operation.method} ${match.operation.path}`;
+    const handler = ROUTES[key];
+    const appHandler = appRoutes[key];
     return {
       problems: [],
       run: (): RestAnswer => {
+        if (appHandler) return appHandler({ state, params: match.params, query: match.query, headers: req.headers, urls: { api, web }, path });
         if (!handler) return notFound(`fake-github does not serve ${match.operation.method} ${match.operation.path}`);
         const repo = state.repo(match.params.owner ?? "", match.params.repo ?? "");
         if (!repo) return notFound();
@@ -170,7 +176,7 @@ export async function startFakeGitHub(opts: FakeGitHubOptions = {}): Promise<Fak
     const pathname = raw.pathname === "/api/graphql" ? "/graphql" : raw.pathname.replace(/^\/api\/v3(?=\/)/, "");
     const path = `${pathname}${raw.search}`;
     const text = await readBody(req);
-    const entry: FakeRequest = { method, path, body: undefined, status: 0, mutating: method !== "GET" && method !== "HEAD" };
+    const entry: FakeRequest = { method, path, body: undefined, status: 0, mutating: method !== "GET" && method !== "HEAD", ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) };
     requests.push(entry);
     const isGraphql = method === "POST" && pathname === "/graphql";
     const resource = isGraphql ? "graphql" : "core";

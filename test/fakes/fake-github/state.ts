@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { gitCommit, shortId } from "./git.ts";
 import type { FakeComment, FakeCommit, FakeIssue, FakeLabel, FakeProject, FakePull, FakeRepository, FakeUser } from "./records.ts";
+import type { FakeInstallation } from "./rest-app.ts";
 
 
 export interface FakeStateOptions {
@@ -31,6 +32,8 @@ export class FakeGitHubState {
   /** When set, every Projects v2 lookup answers FORBIDDEN (as for GITHUB_TOKEN). */
   projectsForbidden = false;
   readonly viewer: FakeUser;
+  /** GitHub App installations by id (the app routes: tokens, repositories). */
+  readonly installations = new Map<number, FakeInstallation>();
   readonly blobTextLimitBytes: number;
   private lastId = 1000;
   private readonly gitRemotes = new Map<FakeRepository, string>();
@@ -42,6 +45,15 @@ export class FakeGitHubState {
     this.blobTextLimitBytes = opts.blobTextLimitBytes ?? 512 * 1024;
     this.viewer = this.user(opts.viewer?.login ?? "agent-router[bot]", opts.viewer?.type ?? "Bot");
     for (const full of opts.repositories ?? ["acme/widgets"]) this.addRepository(full, { ownerType: opts.ownerType ?? "Organization" });
+  }
+
+  /** Installs the app on `repositories` (full names; created when missing) under the account of the first one's owner. */
+  addInstallation(id: number, repositories: string[]): FakeInstallation {
+    for (const full of repositories) if (!this.repo(full)) this.addRepository(full);
+    const owner = repositories[0]?.split("/")[0] ?? "acme";
+    const inst: FakeInstallation = { id, account: this.user(owner, "Organization"), repositories: [...repositories], tokens: [] };
+    this.installations.set(id, inst);
+    return inst;
   }
 
   now(): string {

@@ -17,7 +17,7 @@ const DEFAULTS = {
   router: { fallback: { agent: "claude", profile: "feature" } },
   context: { maxTokens: 24_000, attempts: 3 },
   ledger: { branch: "agent-router/ledger", path: "ledger.yml", archiveAfterDays: 30 },
-  execution: { parallelism: 4, maxAttempts: 3, executor: "inline", retryBaseSeconds: 30, retryCapSeconds: 900, leaseMinutes: 5, keepRuns: 3 },
+  execution: { parallelism: 4, maxAttempts: 3, executor: "inline", workflow: "agent-router.yml", retryBaseSeconds: 30, retryCapSeconds: 900, leaseMinutes: 5, keepRuns: 3 },
   delegation: { maxDepth: 3, maxChildren: 8, acl: { planner: ["feature", "bugfix", "docs", "tests", "refactor"] } },
   approvals: { allowSelf: false, expireDays: 7 },
   github: { triggerLabel: "agent", commandPrefix: "/agent", subIssues: true, closeOnDone: false, allowedBots: [], draftPullRequests: false, allowedLinkHosts: [] },

@@ -74,6 +74,7 @@ function checkAgainstPayload(t: Trigger, p: Payload): void {
       issue: { number: p.issue.number, title: p.issue.title, body: p.issue.body ?? "", labels: (p.issue.labels ?? []).map((l) => (typeof l === "string" ? l : l.name)), author: user(p.issue.user) },
       sender: user(p.sender),
       ...(p.action === "labeled" || p.action === "unlabeled" ? { label: p.label?.name } : {}),
+      ...(p.action === "edited" ? { changed: ["title", "body"].filter((k) => Object.hasOwn((p as { changes?: object }).changes ?? {}, k)) } : {}),
     });
   } else if (t.kind === "comment") {
     expect(t).toEqual({ kind: "comment", deliveryId: "d-1", issue: p.issue.number, comment: { id: p.comment.id, body: p.comment.body, author: user(p.comment.user) } });
@@ -137,6 +138,16 @@ describe("issues", () => {
   it("reads a labeled event's label, and the delivery id", () => {
     const t = issueOf(labeled!, "72d3162e");
     expect(t).toMatchObject({ action: "labeled", label: "bug", deliveryId: "72d3162e", issue: { number: 1, labels: ["bug"] } });
+  });
+
+  it("reads which of title and body an edit changed, from the payload's changes", () => {
+    const p = { ...clone(opened!), action: "edited", changes: { body: { from: "old" }, labels: { from: [] } } };
+    expect(issueOf(p).changed).toEqual(["body"]);
+    expect(issueOf({ ...p, changes: { title: { from: "t" }, body: { from: "b" } } }).changed).toEqual(["title", "body"]);
+    // GitHub's own examples carry an empty `changes` (an edit of nothing the router reads).
+    expect(issueOf({ ...p, changes: {} }).changed).toEqual([]);
+    expect(issueOf({ ...p, action: "opened" }).changed).toBeUndefined();
+    expect(() => triggerFromEvent({ name: "issues", payload: { ...p, changes: "title" } })).toThrow(/: changes should be an object, found a string$/);
   });
 
   it("reads a null body as empty and labels as names or objects", () => {
@@ -276,6 +287,34 @@ describe("schedule, workflow_dispatch and other events", () => {
     expect(err.details).toMatchObject({ event: "workflow_dispatch", problems: [{ path: expect.stringMatching(/^inputs\./) }] });
   });
 
+  it("workflow_dispatch with task and review (the review claim's key) is ReviewWork; attempt and key left empty or absent", () => {
+    const want = { trigger: { kind: "work", review: true, taskId: 12, key: "review-12-2-mf3k2a1" } };
+    expect(dispatch({ task: "12", review: "review-12-2-mf3k2a1" })).toEqual(want);
+    expect(dispatch({ task: "12", attempt: "", key: "", review: "review-12-2-mf3k2a1", agent: "codex" })).toEqual(want);
+    expect(trigger(dispatch({ task: "3", review: `review-${"k".repeat(121)}` }))).toMatchObject({ kind: "work", review: true, taskId: 3 });
+    // An empty review input is an attempt's run (the workflow declares the input, so GitHub sends "").
+    expect(dispatch({ ...good, review: "" })).toEqual({ trigger: { kind: "work", taskId: 12, attempt: 3, key: "abc" } });
+    // No task: a manual tick, as the workflow's jobs split on inputs.task alone.
+    expect(dispatch({ task: "", review: "review-1-1-a" })).toEqual({ trigger: { kind: "tick" } });
+  });
+
+  const review = { task: "12", review: "review-12-2-x" };
+  it.each<[string, Record<string, unknown>, string]>([
+    ["a review key without the prefix", { review: "12-2-x" }, "inputs.review must be a review claim's key: review- and up to 121 characters of A-Z a-z 0-9 . _ : -; it does not start with review-"],
+    ["an attempt's key as the review", { review: "a".repeat(64) }, "inputs.review must be a review claim's key: review- and up to 121 characters of A-Z a-z 0-9 . _ : -; it does not start with review-"],
+    ["a bare prefix", { review: "review-" }, "inputs.review must be a review claim's key: review- and up to 121 characters of A-Z a-z 0-9 . _ : -; it has nothing after review-"],
+    ["a review key with a space", { review: "review-1 2" }, "inputs.review must be a review claim's key: review- and up to 121 characters of A-Z a-z 0-9 . _ : -; it has another character"],
+    ["a review key of 129 characters", { review: `review-${"k".repeat(122)}` }, "inputs.review must be a review claim's key: review- and up to 121 characters of A-Z a-z 0-9 . _ : -; it is 129 characters long"],
+    ["a review as a number", { review: 7 }, "inputs.review should be a string, found an integer"],
+    ["an attempt beside the review", { attempt: "2" }, "inputs.attempt must be empty in a review run (it reviews the task's last attempt)"],
+    ["a key beside the review", { key: "abc" }, "inputs.key must be empty in a review run (the review input is its key)"],
+    ["a bad task", { task: "01" }, "inputs.task must be a positive integer in decimal, without sign or leading zeros; it has a leading zero"],
+  ])("workflow_dispatch for a review rejects %s, naming the input", (_, change, says) => {
+    const err = invalid(() => dispatch({ ...review, ...change }));
+    expect(err.message).toBe(`The workflow_dispatch event's payload is not what GitHub sends: ${says}`);
+    expect(err.details).toMatchObject({ event: "workflow_dispatch", problems: [{ path: expect.stringMatching(/^inputs\./) }] });
+  });
+
   it("rejects inputs that are not an object", () => {
     expect(invalid(() => dispatch("task=1")).message).toMatch(/inputs should be an object or null, found a string$/);
   });
@@ -332,9 +371,11 @@ function corruptAt(root: unknown, path: Path, replace: boolean, value: unknown):
 describe("corrupted real payloads", () => {
   it("2,000 seeded corruptions are a reading or E_EVENT_INVALID, never another error, and never quote the payload", () => {
     const workDispatch = { inputs: { task: "12", attempt: "3", key: "abc" }, ref: "refs/heads/main" };
+    const reviewDispatch = { inputs: { task: "12", attempt: "", key: "", review: "review-12-3-abc", agent: "codex" }, ref: "refs/heads/main" };
     const corpus: [string, Record<string, unknown>][] = [
       ...(["issues", "issue_comment", "workflow_dispatch"] as const).flatMap((name) => examples(dotcom, name).map((p): [string, Payload] => [name, p])),
       ["workflow_dispatch", workDispatch],
+      ["workflow_dispatch", reviewDispatch],
     ];
     const random = seeded(20240611);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
@@ -399,8 +440,11 @@ function expectWellFormed(t: Trigger): void {
       break;
     case "work":
       id(t.taskId);
-      id(t.attempt);
-      expect(t.key).toMatch(/^[A-Za-z0-9._:-]{1,128}$/);
+      if ("review" in t) expect(t.key).toMatch(/^review-[A-Za-z0-9._:-]{1,121}$/);
+      else {
+        id(t.attempt);
+        expect(t.key).toMatch(/^[A-Za-z0-9._:-]{1,128}$/);
+      }
       break;
     case "tick":
     case "cli":

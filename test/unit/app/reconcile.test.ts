@@ -195,7 +195,7 @@ describe("reconcile: cli verbs", () => {
     expect([...r.decisions.keys()]).toEqual([1, 2]);
     expect(r.claims.map((c) => [c.taskId, c.agent])).toEqual([[1, "codex"], [2, "claude"]]);
     expect(exec.attempts).toEqual(r.claims);
-    expect(exec.reviews).toEqual([{ taskId: reviewed, key: expect.stringMatching(new RegExp(`^review-${reviewed}-1-[0-9a-z]+$`)) }]);
+    expect(exec.reviews).toEqual([{ taskId: reviewed, key: expect.stringMatching(new RegExp(`^review-${reviewed}-1-[0-9a-z]+$`)), agent: "codex" }]);
     expect((await h.task(reviewed)).reviewClaim).toMatchObject({ key: exec.reviews[0]!.key });
     expect((await h.task(gated)).status).toBe("awaiting_approval");
     expect(h.classifier.asked).toHaveLength(1); // task 2 matched a rule
@@ -209,7 +209,7 @@ describe("reconcile: issue events", () => {
     const api = new MemoryGitHub();
     api.permissions.set("octocat", permission);
     const deps: ReconcileDeps = { ...h.deps, github: { api, serverUrl: "https://github.com" } };
-    return { ...h, once: (t: Trigger) => h.once(t, {}, deps) };
+    return { ...h, api, once: (t: Trigger) => h.once(t, {}, deps) };
   }
 
   it("a labelled issue opened becomes one routed task; the replayed delivery is a duplicate that writes nothing", async () => {
@@ -229,6 +229,23 @@ describe("reconcile: issue events", () => {
     // Labelled again later (another delivery): still one task.
     expect((await h.once(issue("labeled", "d-2"))).outcome).toEqual({ kind: "ignored", why: "issue #12 already has task 1" });
     expect(await h.tasks()).toHaveLength(1);
+  });
+
+  it("an agent label added by a writer is checked against GitHub and routes the task again in the same commit; a reader's is refused", async () => {
+    const h = await withGitHub();
+    await h.once(issue("opened", "d-1"));
+    const other = (await h.task(1)).route?.agent === "codex" ? "claude" : "codex";
+    const labelled = (deliveryId: string): IssueEvent => ({ ...issue("labeled", deliveryId, ["agent", `agent:${other}`]), label: `agent:${other}` });
+    h.api.permissions.set("octocat", "read");
+    const refused = await h.once(labelled("d-2"));
+    expect(refused.outcome).toMatchObject({ kind: "refused", why: expect.stringContaining("octocat has read access; changing a task needs write access") });
+    expect((await h.task(1)).hint).toBeUndefined();
+    h.api.permissions.set("octocat", "write");
+    const writes = h.store.writes;
+    const r = await h.once(labelled("d-3"));
+    expect(r.outcome).toEqual({ kind: "moved", taskId: 1, event: "edit", from: "routed", to: "new" });
+    expect(h.store.writes).toBe(writes + 1);
+    expect(await h.task(1)).toMatchObject({ status: "routed", hint: { agent: other }, route: { agent: other } });
   });
 
   it("closing the issue cancels its live task", async () => {

@@ -2,6 +2,7 @@
 // recorded only while the task is still in review; a review that cannot be prepared asks a person.
 import { describe, expect, it } from "vitest";
 import { reconcile } from "../../../src/app/reconcile.ts";
+import { reviewForRecord } from "../../../src/app/remote-worker.ts";
 import { reviewTask } from "../../../src/app/review-task.ts";
 import type { Profile } from "../../../src/core/config/profile.ts";
 import type { ReviewStart } from "../../../src/core/reconcile/plan-reconcile.ts";
@@ -156,6 +157,41 @@ describe("reviewTask", () => {
     gate.resolve();
     expect(await late).toMatchObject({ kind: "stale", note: expect.stringContaining("arrived too late") });
     expect((await h.task(h.id)).history.filter((e) => e.type === "review")).toHaveLength(1);
+  });
+
+  it("a review Work trigger (a worker told to review) performs the review and records it in that reconcile's one commit; a dry run only says so", async () => {
+    const h = await inReview({ claude: [changed()], codex: [verdict("request_changes", "Handle empty rows.")] });
+    const review = await h.claim();
+    const runs = h.runner.requests.length;
+    const dry = await reconcile({ kind: "work", review: true, taskId: h.id, key: review.key }, h.deps, { worker: h.io, dryRun: true });
+    expect(dry.plan).toContain(`would review task ${h.id} (key ${review.key})`);
+    expect(h.runner.requests).toHaveLength(runs);
+    const writes = h.store.writes;
+    const r = await reconcile({ kind: "work", review: true, taskId: h.id, key: review.key }, h.deps, { worker: h.io });
+    expect(r.recorded).toEqual([expect.objectContaining({ taskId: h.id, kind: "recorded", status: "retrying", note: "review by codex: request_changes" })]);
+    expect(h.store.writes).toBe(writes + 1);
+    expect(h.runner.requests.at(-1)).toMatchObject({ agent: "codex", key: review.key });
+    // Told again for the same claim: not this worker's any more, nothing runs.
+    await reconcile({ kind: "work", review: true, taskId: h.id, key: review.key }, h.deps, { worker: h.io });
+    expect(h.runner.requests).toHaveLength(runs + 1);
+  });
+
+  it("the Action's worker (reviewForRecord, read-only) performs a review without writing anything: no heartbeat, no record; the decision goes in the artifact", async () => {
+    const gate = deferred<void>();
+    const h = await inReview({ claude: [changed()], codex: [async () => (await gate.promise, verdict("approve", "Looks right."))] });
+    const review = await h.claim();
+    const writes = h.store.writes;
+    const performing = reviewForRecord(h.deps, h.io, { kind: "work", review: true, taskId: h.id, key: review.key });
+    await h.runner.started(2);
+    h.clock.advance(100_000);
+    await h.timer.fire(); // a local worker's heartbeat would renew the claim's lease now
+    gate.resolve();
+    const { outcome, artifact } = await performing;
+    expect(outcome).toMatchObject({ kind: "reviewed", taskId: h.id, key: review.key, event: { type: "review", decision: "approve", reviewer: "codex" }, record: { ok: true } });
+    expect(artifact).toMatchObject({ kind: "review", taskId: h.id, key: review.key, review: { kind: "reviewed", event: { decision: "approve" } } });
+    expect(h.store.writes).toBe(writes);
+    expect((await h.task(h.id)).status).toBe("in_review");
+    expect(h.workspaces.live.size).toBe(0);
   });
 
   it("a task that is not in review is not reviewed", async () => {

@@ -26,7 +26,8 @@ describe("renderWorkflow", () => {
     expect(on["issue_comment"]).toEqual({ types: ["created"] });
     expect(on["schedule"]).toEqual([{ cron: "*/15 * * * *" }]);
     const inputs = at(on, "workflow_dispatch", "inputs");
-    expect(Object.keys(inputs)).toEqual(["task", "attempt", "key", "agent"]);
+    // An attempt's run sets task, attempt, key and agent; a review's task, review and agent.
+    expect(Object.keys(inputs)).toEqual(["task", "attempt", "key", "review", "agent"]);
     for (const input of Object.values(inputs) as Doc[]) {
       expect(input).toMatchObject({ type: "string", required: false, default: "" });
       expect(input["description"]).toContain("Set by the router when it dispatches a worker");

@@ -70,8 +70,10 @@ describe("parseSchedule", () => {
 describe("Job schema", () => {
   const job = { name: "nightly", schedule: "0 3 * * *", task: { title: "Do it" } };
 
-  it("fills defaults: disabled, empty body and labels, one catch-up slot", () => {
-    expect(Job.parse(job)).toEqual({ ...job, enabled: false, catchUp: 1, task: { title: "Do it", body: "", labels: [] } });
+  it("fills defaults: disabled, empty body and labels, one catch-up slot, an issue per task", () => {
+    expect(Job.parse(job)).toEqual({ ...job, enabled: false, catchUp: 1, issue: true, task: { title: "Do it", body: "", labels: [] } });
+    expect(Job.parse({ ...job, issue: false }).issue).toBe(false);
+    expect(Job.safeParse({ ...job, issue: "no" }).success).toBe(false);
   });
 
   it("rejects a bad schedule with the cron problem as the message, naming the job", () => {

@@ -144,6 +144,10 @@ const eventArbitraries: { [K in TaskEventType]: fc.Arbitrary<Extract<TaskEvent, 
   cancel: fc.record({ type: fc.constant("cancel"), reason: maybe(text) }, { requiredKeys: ["type"] }),
   retry: fc.record({ type: fc.constant("retry"), agent: maybe(agent) }, { requiredKeys: ["type"] }),
   stale_result: fc.record({ type: fc.constant("stale_result"), key: attemptKey, note: text }),
+  edit: fc.record(
+    { type: fc.constant("edit"), title: maybe(fc.constantFrom("New title", "  ", "Fix #2")), body: maybe(text), labels: maybe(fc.array(fc.constantFrom("bug", "agent:codex"), { maxLength: 2 })), agent: maybe(fc.constantFrom("codex", "claude", null)) },
+    { requiredKeys: ["type"] },
+  ),
 };
 
 /** Events of every type, in the given proportions (a type left out gets weight 1). */
@@ -313,14 +317,16 @@ function schemaIssues(result: { success: boolean; error?: { issues: readonly { p
   return (result.error?.issues ?? []).map((i) => `${i.path.map(String).join(".")}: ${i.message}`).join("; ");
 }
 
-/** Fields that no event may change. */
-const IDENTITY = ["id", "source", "title", "body", "labels", "maxAttempts", "parentId", "after"] as const;
+/** Fields that no event may change; title, body and labels change only by an edit (checked against the model). */
+const IDENTITY = ["id", "source", "maxAttempts", "parentId", "after"] as const;
 
 /** Invariants of a task on its own, and its agreement with the model's state. */
 function checkTask(task: Task, state: ModelState, created: Task, verified: WeakSet<object>): void {
   for (const field of IDENTITY) {
     if (task[field] !== created[field] && !isDeepStrictEqual(task[field], created[field])) throw new Violation("model", `${field} was changed`);
   }
+  const content = { title: state.title ?? created.title, body: state.body ?? created.body, labels: state.labels ?? created.labels };
+  if (!isDeepStrictEqual({ title: task.title, body: task.body, labels: task.labels }, content)) throw new Violation("model", `content ${JSON.stringify([task.title, task.body, task.labels])}, model says ${JSON.stringify(content)}`);
 
   // Attempts: numbered 1..n, at most one open, and only the last one while running.
   task.attempts.forEach((a, i) => {
@@ -348,6 +354,7 @@ function checkTask(task: Task, state: ModelState, created: Task, verified: WeakS
   if (task.status !== state.status) throw new Violation("model", `status ${task.status}, model says ${state.status}`);
   if (task.budgetFrom !== state.budgetFrom) throw new Violation("model", `budgetFrom ${task.budgetFrom}, model says ${state.budgetFrom}`);
   if ((task.route !== undefined) !== state.hasRoute) throw new Violation("model", `route presence differs from the model`);
+  if (task.hint?.agent !== state.hintAgent) throw new Violation("model", `hint agent ${task.hint?.agent}, model says ${state.hintAgent}`);
   const agrees =
     task.attempts.length === state.attempts.length &&
     task.attempts.every((a, i) => {
@@ -460,6 +467,7 @@ function probeEvents(task: Task): TaskEvent[] {
     { type: "cancel" },
     { type: "retry" },
     { type: "stale_result", key, note: "probe" },
+    { type: "edit", title: "probe", agent: "codex" },
   ];
 }
 
@@ -624,8 +632,9 @@ describe("transition: model-based properties (R8)", () => {
       // Every way a reachable event can be refused. ("no route" and "no attempt in progress" are
       // unreachable through events: a task never loses its route, and running always has an open attempt.
       // "budget spent" is unreachable too: a spent budget fails the task or asks for help, and both
-      // ways back, retry and answer or re-route, open a fresh budget.)
-      expect([...stats.refused.keys()].sort()).toEqual(["delegation without children", "key mismatch", "key reused", "wrong status"].sort());
+      // ways back, retry and answer or re-route, open a fresh budget. An edit drops a route only by
+      // going back to new, which does not start.)
+      expect([...stats.refused.keys()].sort()).toEqual(["delegation without children", "empty title", "key mismatch", "key reused", "wrong status"].sort());
       for (const step of [
         "running fail retrying",
         "running fail failed",
@@ -660,6 +669,11 @@ describe("transition: model-based properties (R8)", () => {
         "retrying start running",
         "done stale_result done",
         "running stale_result running",
+        "routed edit new",
+        "retrying edit new",
+        "awaiting_approval edit new",
+        "running edit running",
+        "new edit new",
       ]) {
         expect(stats.accepted.get(step) ?? 0, step).toBeGreaterThan(0);
       }
@@ -743,6 +757,24 @@ const brokenReducers: { name: string; tags: Tag[]; reducer: Reducer }[] = [
       task.status === "routed" && event.type === "approve"
         ? relabelLast(transition({ ...task, status: "awaiting_approval" }, event, ctx), "routed")
         : transition(task, event, ctx),
+  },
+  {
+    name: "keeps the route when an edit changes the agent hint",
+    tags: ["model"],
+    reducer: (task, event, ctx) => {
+      const result = transition(task, event, ctx);
+      return event.type === "edit" && result.task.status === "new" && task.status !== "new" ? { ...result, task: { ...relabelLast(result, task.status).task, route: task.route } } : result;
+    },
+  },
+  {
+    name: "keeps the text of an edit in the history",
+    tags: ["replay", "schema"],
+    reducer: (task, event, ctx) => {
+      const result = transition(task, event, ctx);
+      if (event.type !== "edit" || event.body === undefined) return result;
+      const entry = result.task.history.at(-1)!;
+      return { ...result, task: { ...result.task, history: [...result.task.history.slice(0, -1), { ...entry, data: { ...entry.data, body: event.body } }] } };
+    },
   },
   {
     name: "stores no payload for start (history no longer replays)",

@@ -23,6 +23,7 @@ beforeEach(async () => {
   const comment = gh.state.addComment("acme/widgets", 1, "hi", "alice");
   gh.state.commit(repo, "feature", { "ledger.yml": "tasks: []\n" });
   repo.permissions.set("alice", "write");
+  gh.state.addInstallation(7, ["acme/widgets"]);
   ids = { comment: comment.id, child: child.id, main: repo.refs.get("refs/heads/main")! };
 });
 afterEach(async () => {
@@ -31,8 +32,13 @@ afterEach(async () => {
 });
 afterAll(() => nock.enableNetConnect());
 
-/** A valid request per operation id, in an order that lets later ones find what earlier ones made. */
-const EXAMPLES: Record<string, () => [string, unknown?]> = {
+/** An app JWT as the fake reads it (it checks the shape and claims, not the signature). */
+const JWT = `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ iss: 1, iat: 0, exp: 4_102_444_800 })).toString("base64url")}.c2ln`;
+const appAuth = { authorization: `bearer ${JWT}` };
+const installationAuth = () => ({ authorization: `token ${gh.state.installations.get(7)!.tokens.at(-1)!}` });
+
+/** A valid request per operation id (path, body, headers), in an order that lets later ones find what earlier ones made. */
+const EXAMPLES: Record<string, () => [string, unknown?, Record<string, string>?]> = {
   "repos/get": () => [R],
   "issues/get": () => [`${R}/issues/1`],
   "issues/update": () => [`${R}/issues/1`, { title: "parent!" }],
@@ -60,6 +66,9 @@ const EXAMPLES: Record<string, () => [string, unknown?]> = {
   "git/list-matching-refs": () => [`${R}/git/matching-refs/heads/`],
   "actions/create-workflow-dispatch": () => [`${R}/actions/workflows/agent-router.yml/dispatches`, { ref: "main" }],
   "repos/get-content": () => [`${R}/contents/ledger.yml?ref=feature`],
+  "apps/list-installations": () => ["/app/installations?per_page=100", undefined, appAuth],
+  "apps/create-installation-access-token": () => ["/app/installations/7/access_tokens", {}, appAuth],
+  "apps/list-repos-accessible-to-installation": () => ["/installation/repositories?per_page=100", undefined, installationAuth()],
 };
 
 it("serves every operation of the fixture, and nothing the fixture does not describe", () => {
@@ -72,8 +81,8 @@ it("reaches every served operation with a documented success status", async () =
   for (const op of restOperations()) {
     const example = EXAMPLES[op.operationId];
     if (!example) throw new Error(`no example request for ${op.operationId}`);
-    const [path, body] = example();
-    const res = await call(gh.url, op.method, path, body);
+    const [path, body, headers] = example();
+    const res = await call(gh.url, op.method, path, body, headers);
     expect({ op: op.operationId, status: res.status, ok: res.status >= 200 && res.status < 300 && op.responses.includes(String(res.status)) }).toEqual({
       op: op.operationId,
       status: res.status,

@@ -147,6 +147,13 @@ describe("Projects v2", () => {
   });
 });
 
+describe("viewer", () => {
+  it("answers the account every write is made as", async () => {
+    const res = await q("query Viewer { viewer { databaseId login } }");
+    expect(res.body).toEqual({ data: { viewer: { databaseId: gh.state.viewer.id, login: "agent-router[bot]" } } });
+  });
+});
+
 describe("what the fake refuses", () => {
   it("answers 400 and records a problem for an unknown field or bad variables", async () => {
     const res = await q('{ repository(owner: "acme", name: "widgets") { idd } }');
@@ -158,8 +165,8 @@ describe("what the fake refuses", () => {
   });
 
   it("answers a valid document it does not model with a GraphQL error, not a silent null", async () => {
-    const res = await q("{ viewer { login } }");
+    const res = await q("{ rateLimit { remaining } }");
     expect(res.status).toBe(200);
-    expect(res.body.errors[0]).toMatchObject({ type: "FAKE_UNSUPPORTED", message: "fake-github does not implement Query.viewer" });
+    expect(res.body.errors[0]).toMatchObject({ type: "FAKE_UNSUPPORTED", message: "fake-github does not implement Query.rateLimit" });
   });
 });

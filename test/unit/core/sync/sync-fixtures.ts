@@ -132,7 +132,8 @@ function patchGithub(ledger: Ledger, id: number, github: NonNullable<Task["githu
 
 /**
  * A tiny applier: performs the operations on the world as GitHub and the app would (the app
- * records a new pull request's and child issue's number, and that the task's history is shown).
+ * records a new pull request's, child issue's and own issue's number, and that the task's history
+ * is shown).
  */
 export function applySyncOps(w: World, taskId: number, ops: readonly SyncOp[]): World {
   const children = new Map(w.observed.children);
@@ -169,6 +170,16 @@ export function applySyncOps(w: World, taskId: number, ops: readonly SyncOp[]): 
         const n = next++;
         children.set(op.childTaskId, { issueNumber: n, issueId: 5000 + n, state: "open" });
         ledger = patchGithub(ledger, op.childTaskId, { issue: n });
+        break;
+      }
+      case "create_issue": {
+        // A new issue: open, with its label, no comments, on no project yet.
+        const n = next++;
+        o.issue = { state: "open", labels: [...op.labels] };
+        o.comments = [];
+        o.subIssues = [];
+        delete o.projectStatus;
+        ledger = patchGithub(ledger, op.taskId, { issue: n });
         break;
       }
       case "add_sub_issue":
