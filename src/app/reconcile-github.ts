@@ -6,14 +6,20 @@ import type { GitHubIo, ReconcileDeps } from "./app-deps.ts";
 import { missedIssueEvents } from "./discover-issues.ts";
 import type { ReconcileResult } from "./reconcile.ts";
 import { reconcile } from "./reconcile.ts";
-import type { DispatchExecutor } from "./remote-worker.ts";
+import type { Executor } from "./reconcile.ts";
+import { DispatchExecutor } from "./remote-worker.ts";
 import type { Trigger } from "../core/reconcile/trigger.ts";
+import type { AttemptResult } from "../core/reconcile/attempt-result.ts";
 
 export interface GitHubRunOptions {
-  /** The executor of claims; none: nothing is claimed (tasks are made, routed and synced only). */
-  executor?: DispatchExecutor;
+  /** The executor of claims (dispatched worker runs, or agents on this machine); none: nothing is claimed (tasks are made, routed and synced only). */
+  executor?: Executor;
   /** Attempts (and reviews) this run may claim at most. */
   maxWorkers: number;
+  /** Tasks this machine's executor works on now (never claimed again). */
+  busy?: ReadonlySet<number>;
+  /** Finished attempts of this machine's executor, recorded by the trigger's reconcile. */
+  results?: readonly AttemptResult[];
   dryRun?: boolean;
 }
 
@@ -33,15 +39,16 @@ export async function reconcileOnGitHub(trigger: Trigger, deps: ReconcileDeps & 
   const missed = trigger.kind === "tick" ? await missedIssueEvents(deps, deps.github) : [];
   let claimed = 0;
   const plan: string[] = [];
-  const run = async (t: Trigger) => {
-    const r = await reconcile(t, deps, { dryRun, claim: { limit: limit(claimed) }, reviews: { limit: limit(claimed) }, ...(executor ? { executor } : {}) });
+  const busy = opts.busy ?? new Set<number>();
+  const run = async (t: Trigger, results: readonly AttemptResult[] = []) => {
+    const r = await reconcile(t, deps, { dryRun, results, claim: { limit: limit(claimed), busy }, reviews: { limit: limit(claimed), busy }, ...(executor ? { executor } : {}) });
     claimed += r.claims.length + r.reviews.length;
     plan.push(...r.plan);
     return r;
   };
   for (const event of missed) await run(event);
-  const result = await run(trigger);
-  const settled = executor ? await settleDispatches(deps, executor) : null;
+  const result = await run(trigger, opts.results);
+  const settled = executor instanceof DispatchExecutor ? await settleDispatches(deps, executor) : null;
   if (settled) plan.push(...settled.plan);
   return { result, last: settled ?? result, plan };
 }

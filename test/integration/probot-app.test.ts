@@ -13,7 +13,7 @@ import nock from "nock";
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { runAction } from "../../src/entrypoints/action/run-action.ts";
-import { removeTempDirs } from "../support/git-repo.ts";
+import { removeTempDirs, tempDir } from "../support/git-repo.ts";
 
 const CONFIG = `${EXAMPLE_CONFIG}execution:
   executor: actions
@@ -32,18 +32,18 @@ afterEach(async () => {
   nock.enableNetConnect();
 });
 
-async function setUp(config = CONFIG): Promise<ActionWorld> {
+async function setUp(config = CONFIG, agent?: string): Promise<ActionWorld> {
   nock.disableNetConnect();
   nock.enableNetConnect("127.0.0.1");
-  world = await startActionWorld(config);
+  world = await startActionWorld(config, agent ? { exampleAgent: agent } : {});
   // The app reads its config from the default branch through the API (the fake's own tree).
   world.fake.state.commit(world.fake.state.mustRepo(REPO), "main", { ".github/agent-router.yml": config });
   world.fake.state.addInstallation(INSTALLATION, [REPO]);
   return world;
 }
 
-async function app(clock?: { now(): Date }): Promise<AppInstance> {
-  const a = await startApp(world!, clock ? { clock } : {});
+async function app(clock?: { now(): Date }, local?: { workdir: string; slots: number }): Promise<AppInstance> {
+  const a = await startApp(world!, { ...(clock ? { clock } : {}), ...(local ? { local } : {}) });
   apps.push(a);
   return a;
 }
@@ -52,7 +52,9 @@ function ledgerTasks(w: ActionWorld) {
   const repo = w.fake.state.mustRepo(REPO);
   const head = repo.refs.get("refs/heads/agent-router/ledger");
   if (!head) return [];
-  return decodeLedger(repo.commits.get(head)!.files.get("ledger.yml")!, "ledger.yml", "test").ledger.tasks;
+  // The branch exists a moment before its first ledger commit.
+  const text = repo.commits.get(head)!.files.get("ledger.yml");
+  return text === undefined ? [] : decodeLedger(text, "ledger.yml", "test").ledger.tasks;
 }
 
 const statusComments = (w: ActionWorld) => [...w.fake.state.mustRepo(REPO).comments.values()].filter((c) => parseMarker(c.body)?.kind === "status");
@@ -193,4 +195,33 @@ describe("the GitHub App", () => {
     expect(after[0]!.body).not.toBe(before);
     expect(after[0]!.body).toMatch(/lease/i);
   });
+
+  it("with executor inline and local agents, the app runs the agent on its own machine: branch pushed, pull request, done; at most `slots` at once", async () => {
+    const w = await setUp(EXAMPLE_CONFIG, join(import.meta.dirname, "../fixtures/agents/slow-good-agent.mjs"));
+    const a = await app(undefined, { workdir: tempDir("ar-app-work-"), slots: 1 });
+    const payloads = [asAppPayload(w.labelledIssue()), asAppPayload(w.labelledIssue())];
+    for (const [i, p] of payloads.entries()) expect((await a.deliver("issues", p, `d-local-${i}`)).status).toBe(202);
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && !(ledgerTasks(w).length === 2 && ledgerTasks(w).every((t) => t.status === "done"))) await new Promise((r) => setTimeout(r, 50));
+    await a.app.queue.idle();
+    const tasks = ledgerTasks(w);
+    expect(tasks.map((t) => [t.status, t.attempts.length, t.attempts[0]?.outcome])).toEqual([["done", 1, "success"], ["done", 1, "success"]]);
+    // One slot: the second attempt started only after the first ended.
+    const [first, second] = tasks.map((t) => t.attempts[0]!).sort((x, y) => x.startedAt.localeCompare(y.startedAt));
+    expect(second!.startedAt >= first!.endedAt!).toBe(true);
+    expect([...w.fake.state.mustRepo(REPO).pulls.values()].map((p) => p.head).sort()).toEqual(["agent-router/task-1", "agent-router/task-2"]);
+    expect(w.fake.state.mustRepo(REPO).dispatches).toEqual([]);
+  }, 90_000);
+
+  it("stopping the app (SIGTERM) stops its local agents and records their claims as given back", async () => {
+    const w = await setUp(EXAMPLE_CONFIG, join(import.meta.dirname, "../fixtures/agents/slow-good-agent.mjs"));
+    const a = await app(undefined, { workdir: tempDir("ar-app-work-"), slots: 2 });
+    await a.deliver("issues", asAppPayload(w.labelledIssue()), "d-stop-1");
+    await a.app.queue.idle();
+    expect(ledgerTasks(w)[0]).toMatchObject({ status: "running" });
+    await a.app.stop();
+    const task = ledgerTasks(w)[0]!;
+    expect(task.status).toBe("routed");
+    expect(task.attempts[0]).toMatchObject({ outcome: "released" });
+  }, 60_000);
 });

@@ -26,7 +26,7 @@ export interface AppInstance {
   close(): Promise<void>;
 }
 
-export async function startApp(world: ActionWorld, opts: { clock?: Clock } = {}): Promise<AppInstance> {
+export async function startApp(world: ActionWorld, opts: { clock?: Clock; local?: { workdir: string; slots: number } } = {}): Promise<AppInstance> {
   const log = memoryLog();
   const app = createRouterApp({
     credentials: { appId: 1, privateKey },
@@ -39,6 +39,8 @@ export async function startApp(world: ActionWorld, opts: { clock?: Clock } = {})
     configTtlMs: 0,
     limits: { writeMinTimeMs: 0, notificationMinTimeMs: 0 },
     ...(opts.clock ? { clock: opts.clock } : {}),
+    // Agents on this machine clone the world's bare repository (the fake GitHub reads its pushes).
+    ...(opts.local ? { local: { ...opts.local, cloneUrl: () => world.bare } } : {}),
   });
   const server = createServer(app.handler);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -55,11 +55,15 @@ export interface GitWorktreesOptions {
    * there, and `publish` pushes the branch to it. Absent for the local CLI, which never pushes.
    */
   remote?: string;
-  /** Extra environment for git commands that reach the remote (credentials as GIT_CONFIG_* entries, never in argv or .git/config). */
-  remoteEnv?: Readonly<Record<string, string>>;
+  /**
+   * Extra environment for git commands that reach the remote (credentials as GIT_CONFIG_* entries,
+   * never in argv or .git/config); a function is asked before each such command (a token that expires).
+   */
+  remoteEnv?: Readonly<Record<string, string>> | (() => Promise<Readonly<Record<string, string>>>);
 }
 
 export function gitWorktrees(root: string, opts: GitWorktreesOptions = {}): Workspaces {
+  const remoteEnv = async (): Promise<Readonly<Record<string, string>> | undefined> => (typeof opts.remoteEnv === "function" ? opts.remoteEnv() : opts.remoteEnv);
   const branchOf = (taskId: number): string => `agent-router/task-${taskId}`;
   const worktreesDir = async (): Promise<string> => join(await git(root, ["rev-parse", "--path-format=absolute", "--git-common-dir"]), "agent-router", "worktrees");
   const pathOf = async (taskId: number, key: string): Promise<string> => join(await worktreesDir(), worktreeName(taskId, key));
@@ -139,7 +143,7 @@ export function gitWorktrees(root: string, opts: GitWorktreesOptions = {}): Work
     const mirror = `refs/agent-router/remotes/${branch}`;
     // The mirror is dropped first, so the fetch needs no forced refspec whatever the remote holds.
     await runGit(root, ["update-ref", "-d", mirror]);
-    const fetched = await runGit(root, [...NO_HOOKS, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, `refs/heads/${branch}:${mirror}`], undefined, opts.remoteEnv);
+    const fetched = await runGit(root, [...NO_HOOKS, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", remote, `refs/heads/${branch}:${mirror}`], undefined, await remoteEnv());
     if (fetched.code !== 0) {
       if (/couldn't find remote ref/i.test(fetched.stderr)) return; // the first attempt: nothing pushed yet
       throw new RouterError("E_GIT", `could not fetch ${branch} from ${remote}: ${fetched.stderr.trim()}`, { taskId, remote, stderr: fetched.stderr }, { fix: `Check that \`git fetch ${remote}\` works here (network, credentials), then retry the task.` });
@@ -243,7 +247,7 @@ export function gitWorktrees(root: string, opts: GitWorktreesOptions = {}): Work
     const ref = `refs/heads/${branchOf(taskId)}`;
     const head = await rev(ref);
     if (head === null) throw new RouterError("E_GIT", `task ${taskId} has no branch to push`, { taskId }, { fix: "This is a bug in agent-router (publish before any commit); please report it." });
-    const pushed = await runGit(root, [...NO_HOOKS, "push", "--porcelain", "--no-verify", remote, `${head}:${ref}`], undefined, opts.remoteEnv);
+    const pushed = await runGit(root, [...NO_HOOKS, "push", "--porcelain", "--no-verify", remote, `${head}:${ref}`], undefined, await remoteEnv());
     if (pushed.code === 0) return { pushed: head };
     // "[rejected] … (fetch first)" / "(non-fast-forward)": the remote has work this branch lacks.
     if (/\[rejected\]|non-fast-forward|fetch first/.test(pushed.stdout + pushed.stderr)) return { conflict: true };

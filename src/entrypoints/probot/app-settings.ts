@@ -19,6 +19,10 @@ export interface AppSettings {
   logLevel: "debug" | "info" | "warn" | "error";
   tickSeconds: number;
   concurrency: number;
+  /** Agents this machine runs at once for repositories with `executor: inline`; 0: none. */
+  localAgents: number;
+  /** Where those repositories are cloned. */
+  workdir: string;
 }
 
 function fail(name: string, problem: string, fix: string): never {
@@ -61,5 +65,7 @@ export function readAppSettings(env: Env): AppSettings {
     logLevel: level as AppSettings["logLevel"],
     tickSeconds: int(env, "AGENT_ROUTER_TICK_SECONDS", 60, 0, 86_400),
     concurrency: int(env, "AGENT_ROUTER_CONCURRENCY", 8, 1, 256),
+    localAgents: int(env, "AGENT_ROUTER_LOCAL_AGENTS", 0, 0, 64),
+    workdir: env["AGENT_ROUTER_WORKDIR"] || ".agent-router-app",
   };
 }

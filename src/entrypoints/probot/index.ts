@@ -1,6 +1,7 @@
 // The app as a library: `createNodeMiddleware` gives the webhook and health handler to mount in an
 // existing node:http or Express server; `createRouterApp` gives the parts (queue, ticks) as well.
 import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { pinoLog } from "../../adapters/log-pino/pino-log.ts";
 import { makeRedactor, secretValuesOf } from "../../core/secrets/redact.ts";
 import type { AppSettings } from "./app-settings.ts";
@@ -40,6 +41,7 @@ export async function appFromEnv(opts: AppFromEnvOptions): Promise<{ app: Router
     tickSeconds: settings.tickSeconds,
     concurrency: settings.concurrency,
     path: settings.webhookPath,
+    ...(settings.localAgents > 0 ? { local: { workdir: resolve(settings.workdir), slots: settings.localAgents } } : {}),
     ...opts.overrides,
   });
   return { app, settings };

@@ -18,6 +18,7 @@ import { reconcileOnGitHub } from "../../app/reconcile-github.ts";
 import { learntAccountOf } from "../../app/router-account.ts";
 import { DispatchExecutor } from "../../app/remote-worker.ts";
 import { RepoQueue } from "../../app/repo-queue.ts";
+import { LocalWorkers } from "./local-workers.ts";
 import { isRouterError } from "../../core/errors.ts";
 import type { Clock, Log } from "../../core/ports.ts";
 import type { Trigger } from "../../core/reconcile/trigger.ts";
@@ -55,6 +56,12 @@ export interface RouterAppOptions {
   limits?: { writeMinTimeMs: number; notificationMinTimeMs: number };
   clock?: Clock;
   path?: string;
+  /**
+   * Agents on this machine for repositories with `execution.executor: inline`: clones under
+   * `workdir`, at most `slots` agents at once. Absent: such repositories' tasks are made, routed and
+   * shown, and nothing is claimed.
+   */
+  local?: { workdir: string; slots: number; cloneUrl?: (owner: string, repo: string) => string };
 }
 
 export interface RouterApp {
@@ -91,6 +98,7 @@ export function createRouterApp(opts: RouterAppOptions): RouterApp {
   let timer: ReturnType<typeof setInterval> | undefined;
   let ticking = false;
   const botAccount: { id?: number | undefined } = {};
+  const locals = opts.local ? new LocalWorkers({ workdir: opts.local.workdir, slots: opts.local.slots, cloneUrl: opts.local.cloneUrl ?? ((o, r) => `${opts.serverUrl}/${o}/${r}.git`), env: opts.env }) : undefined;
 
   /**
    * The repository's config at its default branch's head, read again after `configTtlMs`, and its
@@ -152,12 +160,28 @@ export function createRouterApp(opts: RouterAppOptions): RouterApp {
       random: Math.random,
       jobs: setup.jobs,
     };
-    // Workers run in the repository's Actions (the workflow `init --github` writes); running agents
-    // on the app's own machine is not offered yet, so a repository without `executor: actions` gets
-    // its tasks made, routed and shown, and nothing claimed.
-    const executor = config.execution.executor === "actions" ? new DispatchExecutor(github, { workflow: config.execution.workflow, ref: snapshot.branch }, log) : undefined;
-    if (!executor) log.debug("execution.executor is not actions: nothing is claimed");
-    const run = await reconcileOnGitHub(trigger, deps, { maxWorkers: config.execution.parallelism, ...(executor ? { executor } : {}) });
+    // Workers run in the repository's Actions (the workflow `init --github` writes), or with
+    // `executor: inline` on this machine when the app offers it; otherwise nothing is claimed.
+    const key = `${t.owner}/${t.repo}`;
+    let run;
+    if (config.execution.executor === "actions") {
+      const executor = new DispatchExecutor(github, { workflow: config.execution.workflow, ref: snapshot.branch }, log);
+      run = await reconcileOnGitHub(trigger, deps, { maxWorkers: config.execution.parallelism, executor });
+    } else if (locals) {
+      const auth = async () => gitAuthEnv(opts.serverUrl, ((await octokit.auth({ type: "installation" })) as { token: string }).token);
+      const recordNext = () => void queue.push(key, { kind: "tick", label: "record a finished local run", run: () => reconcileRepo(t, { kind: "tick" }, newTraceId()) });
+      const executor = await locals.prepare(t, snapshot.branch, deps, auth, recordNext);
+      const results = executor.drain();
+      try {
+        run = await reconcileOnGitHub(trigger, deps, { maxWorkers: Math.min(config.execution.parallelism, locals.free()), executor, busy: executor.busy(), results });
+      } catch (err) {
+        executor.requeue(results);
+        throw err;
+      }
+    } else {
+      log.debug("execution.executor is inline and this app runs no agents: nothing is claimed");
+      run = await reconcileOnGitHub(trigger, deps, { maxWorkers: 0 });
+    }
     botAccount.id ??= await learntAccountOf(github);
     log.info("reconciled", { trigger: describeTrigger(trigger), outcome: run.result.outcome.kind, claims: run.result.claims.length, written: run.result.written });
   }
@@ -207,7 +231,7 @@ export function createRouterApp(opts: RouterAppOptions): RouterApp {
     secrets: opts.secrets,
     deliveries,
     accept,
-    health: () => ({ ...queue.stats(), deliveriesRemembered: deliveries.size, uptimeSeconds: Math.round((clock.now().getTime() - started) / 1000) }),
+    health: () => ({ ...queue.stats(), agentsRunning: locals?.running ?? 0, deliveriesRemembered: deliveries.size, uptimeSeconds: Math.round((clock.now().getTime() - started) / 1000) }),
     log: root,
   });
 
@@ -232,9 +256,18 @@ export function createRouterApp(opts: RouterAppOptions): RouterApp {
     async stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
+      // Agents on this machine stop first; the reconciles that give their claims back are queued
+      // as they end, and run before the queue closes.
+      await locals?.stop();
       await queue.close();
     },
   };
+}
+
+/** git's credentials for the app's clones, as environment (never argv, never .git/config). */
+function gitAuthEnv(serverUrl: string, token: string): Record<string, string> {
+  const basic = Buffer.from(`x-access-token:${token}`).toString("base64");
+  return { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: `http.${serverUrl}/.extraheader`, GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${basic}` };
 }
 
 /** Installation id and repository of a webhook payload, or null. */

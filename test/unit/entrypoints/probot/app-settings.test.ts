@@ -20,7 +20,7 @@ function usageError(env: Record<string, string>): string {
 describe("readAppSettings", () => {
   it("reads Probot's variables, with github.com defaults", () => {
     const s = readAppSettings(BASE);
-    expect(s).toMatchObject({ appId: 123, secrets: ["s1"], port: 3000, host: "0.0.0.0", apiUrl: "https://api.github.com", serverUrl: "https://github.com", webhookPath: "/api/github/webhooks", logLevel: "info", tickSeconds: 60, concurrency: 8 });
+    expect(s).toMatchObject({ appId: 123, secrets: ["s1"], port: 3000, host: "0.0.0.0", apiUrl: "https://api.github.com", serverUrl: "https://github.com", webhookPath: "/api/github/webhooks", logLevel: "info", tickSeconds: 60, concurrency: 8, localAgents: 0, workdir: ".agent-router-app" });
     // A key pasted into one line keeps its line breaks as \n.
     expect(s.privateKey).toEqual({ pem: "-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----" });
     expect(readAppSettings({ ...BASE, PRIVATE_KEY: "", PRIVATE_KEY_PATH: "/keys/app.pem" }).privateKey).toEqual({ path: "/keys/app.pem" });
@@ -44,6 +44,7 @@ describe("readAppSettings", () => {
     expect(usageError({ ...BASE, PORT: "80a" })).toMatch(/^PORT is "80a", not a whole number from 0 to 65535/);
     expect(usageError({ ...BASE, LOG_LEVEL: "loud" })).toMatch(/^LOG_LEVEL is "loud"/);
     expect(usageError({ ...BASE, AGENT_ROUTER_CONCURRENCY: "0" })).toMatch(/^AGENT_ROUTER_CONCURRENCY is "0"/);
+    expect(usageError({ ...BASE, AGENT_ROUTER_LOCAL_AGENTS: "-1" })).toMatch(/^AGENT_ROUTER_LOCAL_AGENTS is "-1"/);
   });
 });
 
