@@ -22,6 +22,7 @@ import { githubLedgerStore } from "../../adapters/ledger-github/github-ledger-st
 import { git } from "../../adapters/ledger-git/run-git.ts";
 import { pinoLog } from "../../adapters/log-pino/pino-log.ts";
 import { attemptKey, newBoundary, newTraceId, systemBackoff, systemClock, systemTimer } from "../../adapters/system/system.ts";
+import { gitAuthEnv } from "../../adapters/workspace-git/git-auth-env.ts";
 import { gitWorktrees } from "../../adapters/workspace-git/git-worktrees.ts";
 import type { GitHubIo, ReconcileDeps, WorkerIo } from "../../app/app-deps.ts";
 import type { ReconcileResult } from "../../app/reconcile.ts";
@@ -139,7 +140,7 @@ async function record(s: ActionSettings, deps: Deps, work: Work, log: Log): Prom
   const r =
     "review" in work
       ? await recordReviewFromWorker(deps, work, json, { executor, claimLimit: s.maxWorkers })
-      : await recordFromWorker(deps, gitWorktrees(s.workspace, { remote: "origin", remoteEnv: gitAuthEnv(s) }), work, json, join(s.downloadDir, BUNDLE_FILE), { executor, claimLimit: s.maxWorkers });
+      : await recordFromWorker(deps, gitWorktrees(s.workspace, { remote: "origin", remoteEnv: gitAuthEnv(s.serverUrl, s.token) }), work, json, join(s.downloadDir, BUNDLE_FILE), { executor, claimLimit: s.maxWorkers });
   const after = await settleDispatches(deps, executor);
   return report(s, deps, after ?? r, work.taskId);
 }
@@ -215,11 +216,6 @@ function configSource(s: ActionSettings) {
   return { describe: tree.describe, read: (path: string) => tree.read(path === ".github/agent-router.yml" ? wanted : path), list: (dir: string) => tree.list(dir) };
 }
 
-/** git's credentials for the remote, as environment (never argv, never .git/config): the checkout keeps none (persist-credentials: false). */
-function gitAuthEnv(s: ActionSettings): Record<string, string> {
-  const basic = Buffer.from(`x-access-token:${s.token}`).toString("base64");
-  return { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: `http.${s.serverUrl}/.extraheader`, GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${basic}` };
-}
 
 /**
  * The agent the dispatched attempt was claimed for, as the ledger says (undefined when it is no
@@ -241,7 +237,7 @@ async function workerIo(s: ActionSettings, io: ActionIo, deps: Deps, agent: stri
   const hostEnv = { PATH: cli.path, ...s.agentEnv };
   return {
     runner: cliAgentRunner({ config: deps.config, hostEnv, runRoot, processes }),
-    workspaces: gitWorktrees(s.workspace, { remote: "origin", remoteEnv: gitAuthEnv(s) }),
+    workspaces: gitWorktrees(s.workspace, { remote: "origin", remoteEnv: gitAuthEnv(s.serverUrl, s.token) }),
     repoFor: (taskId: number) => repoFiles(s.workspace, { taskId }),
     root: s.workspace,
     profiles: deps.routing.profiles,

@@ -8,11 +8,10 @@ import type { RouterApp } from "./router-app.ts";
 
 export function routerProbotApp(router: RouterApp): ApplicationFunction {
   return (app) => {
-    app.onAny(async (context) => {
+    app.onAny((context) => {
       const accepted = router.accept({ id: context.id, name: context.name, payload: context.payload });
       if (accepted.status === "invalid") app.log.warn({ deliveryId: context.id, why: accepted.why }, "agent-router refused a delivery");
       if (accepted.status === "full") throw new Error(`agent-router: too much work queued for this repository; redeliver ${context.id} later`);
-      await Promise.resolve();
     });
   };
 }

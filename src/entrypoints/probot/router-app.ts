@@ -3,12 +3,10 @@
 // GitHub as each installation, its token made and renewed from the app's key (@octokit/auth-app),
 // exactly as the Action talks with its job token. Stateless: the ledger on GitHub is the only state,
 // so any number of replicas may run; compare-and-swap decides between them.
-import { createAppAuth } from "@octokit/auth-app";
 import { classifierFromEnv } from "../../adapters/classifier-ai/classifier-from-env.ts";
 import type { ConfigSnapshot } from "../../adapters/github/config-graphql.ts";
 import { readConfigSnapshot, snapshotSource } from "../../adapters/github/config-graphql.ts";
 import type { GitHubOctokit } from "../../adapters/github/create-octokit.ts";
-import { createOctokit } from "../../adapters/github/create-octokit.ts";
 import { triggerFromEvent } from "../../adapters/github/event-trigger.ts";
 import { octokitGitHub } from "../../adapters/github/octokit-github.ts";
 import { githubLedgerStore } from "../../adapters/ledger-github/github-ledger-store.ts";
@@ -19,6 +17,9 @@ import { learntAccountOf } from "../../app/router-account.ts";
 import { DispatchExecutor } from "../../app/remote-worker.ts";
 import { RepoQueue } from "../../app/repo-queue.ts";
 import { LocalWorkers } from "./local-workers.ts";
+import type { Target } from "./installations.ts";
+import { InstallationClients, targetOf } from "./installations.ts";
+import { gitAuthEnv } from "../../adapters/workspace-git/git-auth-env.ts";
 import { isRouterError } from "../../core/errors.ts";
 import type { Clock, Log } from "../../core/ports.ts";
 import type { Trigger } from "../../core/reconcile/trigger.ts";
@@ -79,11 +80,6 @@ export interface RouterApp {
   stop(): Promise<void>;
 }
 
-interface Target {
-  installationId: number;
-  owner: string;
-  repo: string;
-}
 
 const CONFIG_FILE = ".github/agent-router.yml";
 
@@ -98,6 +94,9 @@ export function createRouterApp(opts: RouterAppOptions): RouterApp {
   let timer: ReturnType<typeof setInterval> | undefined;
   let ticking = false;
   const botAccount: { id?: number | undefined } = {};
+  // The secrets of the app's environment; installation tokens have a token shape (ghs_…), which the
+  // redactor always removes.
+  const redact = makeRedactor(secretValuesOf(opts.env));
   const locals = opts.local ? new LocalWorkers({ workdir: opts.local.workdir, slots: opts.local.slots, cloneUrl: opts.local.cloneUrl ?? ((o, r) => `${opts.serverUrl}/${o}/${r}.git`), env: opts.env }) : undefined;
 
   /**
@@ -137,8 +136,6 @@ export function createRouterApp(opts: RouterAppOptions): RouterApp {
     const setup = await found.setup;
     const config = withWorkerLease(setup);
     const api = octokitGitHub(octokit, { owner: t.owner, repo: t.repo, log });
-    // Installation tokens have a token shape (ghs_…), which the redactor always removes.
-    const redact = makeRedactor(secretValuesOf(opts.env));
     const classifier = await classifierFromEnv(config.router.classifier, opts.env, setup.classifierTemplate);
     // The app's bot account is the same in every installation: learnt once (by the first sync that
     // needs it), then given to every later reconcile so that none asks again.
@@ -262,53 +259,4 @@ export function createRouterApp(opts: RouterAppOptions): RouterApp {
       await queue.close();
     },
   };
-}
-
-/** git's credentials for the app's clones, as environment (never argv, never .git/config). */
-function gitAuthEnv(serverUrl: string, token: string): Record<string, string> {
-  const basic = Buffer.from(`x-access-token:${token}`).toString("base64");
-  return { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: `http.${serverUrl}/.extraheader`, GIT_CONFIG_VALUE_0: `AUTHORIZATION: basic ${basic}` };
-}
-
-/** Installation id and repository of a webhook payload, or null. */
-function targetOf(payload: unknown): Target | null {
-  const p = payload as { installation?: { id?: unknown }; repository?: { name?: unknown; owner?: { login?: unknown } } } | null;
-  const id = p?.installation?.id;
-  const owner = p?.repository?.owner?.login;
-  const repo = p?.repository?.name;
-  if (typeof id !== "number" || !Number.isSafeInteger(id) || id <= 0 || typeof owner !== "string" || typeof repo !== "string" || owner === "" || repo === "") return null;
-  return { installationId: id, owner, repo };
-}
-
-/**
- * The router's Octokit per installation, kept for the app's life: it renews the installation's token
- * itself, and its write spacing is its own (an installation's limits are its own).
- */
-class InstallationClients {
-  private readonly byInstallation = new Map<number, GitHubOctokit>();
-
-  constructor(private readonly opts: RouterAppOptions) {}
-
-  forInstallation(installationId: number, log: Log): GitHubOctokit {
-    let octokit = this.byInstallation.get(installationId);
-    if (!octokit) {
-      octokit = createOctokit({ app: { ...this.opts.credentials, installationId, createAppAuth }, baseUrl: this.opts.apiUrl, log, throttle: { ownGroups: true, ...this.opts.limits } });
-      this.byInstallation.set(installationId, octokit);
-    }
-    return octokit;
-  }
-
-  /** Every repository of every installation, installation by installation. */
-  async *targets(log: Log): AsyncGenerator<Target> {
-    const app = createOctokit({ app: { ...this.opts.credentials, createAppAuth }, baseUrl: this.opts.apiUrl, log });
-    const installations = await app.paginate("GET /app/installations", { per_page: 100 });
-    for (const inst of installations) {
-      try {
-        const repos = await this.forInstallation(inst.id, log).paginate("GET /installation/repositories", { per_page: 100 });
-        for (const r of repos) yield { installationId: inst.id, owner: r.owner.login, repo: r.name };
-      } catch (err) {
-        log.warn("an installation's repositories could not be listed; it is skipped this tick", { installationId: inst.id, error: err instanceof Error ? err.message : String(err) });
-      }
-    }
-  }
 }
