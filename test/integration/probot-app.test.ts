@@ -10,7 +10,8 @@ import { asAppPayload, INSTALLATION, startApp } from "../support/app-world.ts";
 import { EXAMPLE_CONFIG, REPO, startActionWorld } from "../support/action-world.ts";
 import type { ActionWorld } from "../support/action-world.ts";
 import nock from "nock";
-import { cpSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { runAction } from "../../src/entrypoints/action/run-action.ts";
 import { removeTempDirs, tempDir } from "../support/git-repo.ts";
@@ -198,7 +199,12 @@ describe("the GitHub App", () => {
 
   it("with executor inline and local agents, the app runs the agent on its own machine: branch pushed, pull request, done; at most `slots` at once", async () => {
     const w = await setUp(EXAMPLE_CONFIG, join(import.meta.dirname, "../fixtures/agents/slow-good-agent.mjs"));
-    const a = await app(undefined, { workdir: tempDir("ar-app-work-"), slots: 1 });
+    // The work folder sits inside another repository, with an empty folder where the clone goes
+    // (a clone that failed half-way): the app clones there, never using the enclosing repository.
+    const workdir = tempDir("ar-app-work-");
+    execFileSync("git", ["init", "-q"], { cwd: workdir });
+    mkdirSync(join(workdir, "acme", "widgets"), { recursive: true });
+    const a = await app(undefined, { workdir, slots: 1 });
     const payloads = [asAppPayload(w.labelledIssue()), asAppPayload(w.labelledIssue())];
     for (const [i, p] of payloads.entries()) expect((await a.deliver("issues", p, `d-local-${i}`)).status).toBe(202);
     const deadline = Date.now() + 60_000;

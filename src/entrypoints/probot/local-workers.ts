@@ -3,7 +3,7 @@
 // attempt as the CLI does, and a LocalExecutor per repository that runs at most `slots` agents at
 // once across all repositories. A finished run asks for its repository's next reconcile, which
 // records the result (one commit) and claims what comes next.
-import { mkdir } from "node:fs/promises";
+import { mkdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { cliAgentRunner } from "../../adapters/agent-cli/cli-agent-runner.ts";
 import { processRegistry } from "../../adapters/agent-cli/process-registry.ts";
@@ -100,8 +100,13 @@ export class LocalWorkers {
       if (r.code !== 0) throw new RouterError("E_GIT", `git ${args[0]} for ${url.replace(/\/\/[^@/]*@/, "//")} failed: ${r.stderr.trim().slice(0, 500)}`, { args: args.slice(0, 1) }, { fix: "Check that the app can reach the repository (network, the installation's contents permission)." });
       return r;
     };
-    const present = await runGit(dir, ["rev-parse", "--git-dir"]).catch(() => null);
-    if (!present || present.code !== 0) {
+    // Its own .git, not `rev-parse`: inside a folder with no clone yet, git would find an enclosing
+    // repository (the app's own checkout, say) and fetch there.
+    const present = await stat(join(dir, ".git")).then(
+      () => true,
+      () => false,
+    );
+    if (!present) {
       await mkdir(dir, { recursive: true });
       await git(dir, ["clone", "--quiet", "--no-tags", url, "."]);
     } else {
